@@ -1,0 +1,68 @@
+"""Process logging: stderr only, quiet by default, secrets redacted.
+
+stdout carries the stdio protocol, so nothing may log there. The MCP SDK calls
+``logging.basicConfig(level="INFO")`` when a server is constructed, which would log every HTTP
+request; configuring the root logger first turns that call into a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+REDACTED = "[redacted]"
+
+# Per-request lines from the HTTP clients and servers: noise unless someone is debugging.
+_NOISY_LOGGERS = (
+    "httpx",
+    "httpx2",
+    "httpcore",
+    "uvicorn.access",
+    "mcp.server.streamable_http_manager",
+)
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces every known secret in a record (message, arguments and traceback) before output."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        # Longest first, so a secret that contains another is replaced whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._formatter = logging.Formatter()
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        # Render now: arguments may hold a secret, and the formatter would otherwise render the
+        # traceback after this filter ran.
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """Send all logging to stderr at ``level`` (a validated level name), ``secrets`` redacted."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    noisy_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(noisy_level)
