@@ -1,0 +1,15 @@
+#!/bin/sh
+# Claude Code: register avala-mcp with `claude mcp add` (options before the name, the server's
+# command line after `--`). Run one of these.
+
+# Against Avala's cloud, with your API key:
+claude mcp add avala --env AVALA_API_KEY="$AVALA_API_KEY" -- avala-mcp serve
+
+# Read-only (no tool that creates or deletes is offered):
+claude mcp add avala-readonly --env AVALA_API_KEY="$AVALA_API_KEY" -- avala-mcp serve --read-only
+
+# The embedded demo API, no key needed:
+claude mcp add avala-demo -- avala-mcp serve --local
+
+# A running streamable-HTTP server (see streamable_http_server.sh), with its bearer token:
+claude mcp add --transport http avala-http http://127.0.0.1:8000/mcp --header "Authorization: Bearer $AVALA_MCP_AUTH_TOKEN"
