@@ -66,6 +66,11 @@ class InvalidInputError(AvalaError):
 
     type = "invalid_input"
 
+    @classmethod
+    def for_fields(cls, fields: dict[str, list[str]]) -> InvalidInputError:
+        """The error for these bad arguments, with a one-line message naming each."""
+        return cls(describe_fields(fields), fields=fields)
+
 
 class ValidationError(AvalaError):
     """The API refused the request body or query (400)."""
@@ -214,17 +219,17 @@ def _parse_body(response: httpx.Response) -> tuple[str, dict[str, list[str]] | N
         return (fallback if not response.content else f"{fallback} (non-JSON response)"), None, None
 
     if isinstance(body, str) and body.strip():
-        return _clip(body), None, None
+        return one_line(body), None, None
     if isinstance(body, list):
         messages = _messages(body)
-        return (_clip("; ".join(messages)) if messages else fallback), None, None
+        return (one_line("; ".join(messages)) if messages else fallback), None, None
     if not isinstance(body, Mapping):
         return fallback, None, None
 
     code = body.get("code") if isinstance(body.get("code"), str) else None
     detail = body.get("detail")
     if isinstance(detail, str) and detail.strip():
-        return _clip(detail), None, code
+        return one_line(detail), None, code
     source = detail if isinstance(detail, Mapping) else body
     fields = {
         str(name): messages
@@ -233,7 +238,7 @@ def _parse_body(response: httpx.Response) -> tuple[str, dict[str, list[str]] | N
     }
     if not fields:
         return fallback, None, code
-    return _clip(_describe_fields(fields)), fields, code
+    return one_line(describe_fields(fields)), fields, code
 
 
 def _messages(value: Any) -> list[str]:
@@ -250,8 +255,8 @@ def _messages(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _describe_fields(fields: Mapping[str, list[str]]) -> str:
-    """One line naming each bad field, e.g. ``invalid name: This field is required.``."""
+def describe_fields(fields: Mapping[str, list[str]]) -> str:
+    """One line naming each bad field or argument, e.g. ``invalid name: must be set``."""
     parts = []
     for name, messages in fields.items():
         label = "request" if name == "non_field_errors" else name
@@ -264,8 +269,8 @@ def _status_line(response: httpx.Response) -> str:
     return f"the API answered {response.status_code} {reason}"
 
 
-def _clip(text: str) -> str:
-    """A single line of at most MAX_MESSAGE_LENGTH characters."""
+def one_line(text: str) -> str:
+    """``text`` as a single line of at most MAX_MESSAGE_LENGTH characters, fit for a message."""
     line = " ".join(text.split())
     if len(line) <= MAX_MESSAGE_LENGTH:
         return line

@@ -1,0 +1,291 @@
+"""Error mapping (every body shape of DESIGN §2), Retry-After, the failure payload, and models."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from avala_mcp.errors import (
+    MAX_MESSAGE_LENGTH,
+    AuthenticationError,
+    AvalaError,
+    ConfirmationRequiredError,
+    ConflictError,
+    InvalidInputError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ReadOnlyError,
+    ServerError,
+    ValidationError,
+    error_from_response,
+    failure_payload,
+    parse_retry_after,
+)
+from avala_mcp.models import SEGMENT_RE, UUID_RE, NameValidation, Page, Slice, SliceItem
+
+NOW = datetime(2026, 11, 30, 14, 0, 0, tzinfo=UTC)
+
+
+def clock() -> datetime:
+    return NOW
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class", "error_type", "retryable"),
+    [
+        (400, ValidationError, "validation", False),
+        (401, AuthenticationError, "unauthorized", False),
+        (403, PermissionDeniedError, "forbidden", False),
+        (404, NotFoundError, "not_found", False),
+        (405, ServerError, "server_error", False),
+        (409, ConflictError, "conflict", False),
+        (422, ValidationError, "validation", False),
+        (429, RateLimitError, "rate_limited", True),
+        (500, ServerError, "server_error", False),
+        (502, ServerError, "server_error", True),
+        (503, ServerError, "server_error", True),
+        (504, ServerError, "server_error", True),
+        (302, ServerError, "server_error", False),
+    ],
+)
+def test_each_status_maps_to_its_error(
+    status: int, error_class: type[AvalaError], error_type: str, retryable: bool
+) -> None:
+    error = error_from_response(httpx.Response(status, json={"detail": "Nope."}))
+    assert type(error) is error_class
+    assert error.type == error_type
+    assert error.status == status
+    assert error.message == "Nope."
+    assert error.retryable is retryable
+
+
+def test_detail_string_with_code() -> None:
+    response = httpx.Response(404, json={"detail": "Not found.", "code": "slice_not_found"})
+    error = error_from_response(response)
+    assert (error.message, error.code, error.fields) == ("Not found.", "slice_not_found", None)
+
+
+def test_field_errors_at_top_level() -> None:
+    body = {"name": ["This field is required."], "dataset": ["This field is required."]}
+    error = error_from_response(httpx.Response(400, json=body))
+    assert error.fields == body
+    assert error.message == (
+        "invalid name: This field is required.; invalid dataset: This field is required."
+    )
+
+
+def test_field_errors_under_detail_and_nested_paths() -> None:
+    body = {"detail": {"filter": {"and": ["unknown operator 'like' at and[0]"]}, "name": "bad"}}
+    error = error_from_response(httpx.Response(400, json=body))
+    assert error.fields == {"filter": ["and: unknown operator 'like' at and[0]"], "name": ["bad"]}
+    assert error.message.startswith("invalid filter: and: unknown operator")
+
+
+def test_non_field_errors_and_list_bodies() -> None:
+    error = error_from_response(httpx.Response(400, json={"non_field_errors": ["Clash."]}))
+    assert error.message == "invalid request: Clash."
+    assert error.fields == {"non_field_errors": ["Clash."]}
+    listed = error_from_response(httpx.Response(400, json=["First.", "Second."]))
+    assert listed.message == "First.; Second."
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"<html><head><title>502</title></head><body><h1>Bad Gateway</h1></body></html>", "html"),
+        (b"upstream connect error or disconnect/reset before headers", "text/plain"),
+        (b"\xff\xfe\x00garbage", "application/octet-stream"),
+    ],
+)
+def test_non_json_body_gives_a_short_clean_message(body: bytes, content_type: str) -> None:
+    response = httpx.Response(502, content=body, headers={"Content-Type": content_type})
+    error = error_from_response(response)
+    assert error.message == "the API answered 502 Bad Gateway (non-JSON response)"
+    assert "<" not in str(error)
+    assert error.retryable is True
+
+
+def test_empty_and_shapeless_bodies_fall_back_to_the_status() -> None:
+    assert error_from_response(httpx.Response(503)).message == (
+        "the API answered 503 Service Unavailable"
+    )
+    assert error_from_response(httpx.Response(500, json={})).message == (
+        "the API answered 500 Internal Server Error"
+    )
+    assert error_from_response(httpx.Response(500, json=42)).message == (
+        "the API answered 500 Internal Server Error"
+    )
+
+
+def test_a_long_or_multiline_detail_is_one_clipped_line() -> None:
+    error = error_from_response(httpx.Response(500, json={"detail": "trace\n" * 500}))
+    assert len(error.message) == MAX_MESSAGE_LENGTH
+    assert "\n" not in error.message
+    assert error.message.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("7", 7.0),
+        (" 1.5 ", 1.5),
+        ("0", 0.0),
+        ("Mon, 30 Nov 2026 14:00:12 GMT", 12.0),
+        ("Mon, 30 Nov 2026 13:00:00 GMT", 0.0),  # in the past: go now
+        ("-5", None),
+        ("soon", None),
+        ("nan", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_retry_after_in_seconds_or_http_date(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header, now=clock) == seconds
+
+
+def test_rate_limit_error_carries_retry_after() -> None:
+    response = httpx.Response(
+        429,
+        json={"detail": "Request was throttled."},
+        headers={"Retry-After": "Mon, 30 Nov 2026 14:00:30 GMT"},
+    )
+    error = error_from_response(response, now=clock)
+    assert isinstance(error, RateLimitError)
+    assert error.retry_after == 30.0
+    assert error.message == "Request was throttled. (retry after 30 s)"
+
+
+ALL_ERRORS: list[tuple[type[AvalaError], str]] = [
+    (InvalidInputError, "invalid_input"),
+    (ValidationError, "validation"),
+    (AuthenticationError, "unauthorized"),
+    (PermissionDeniedError, "forbidden"),
+    (NotFoundError, "not_found"),
+    (ConflictError, "conflict"),
+    (RateLimitError, "rate_limited"),
+    (ServerError, "server_error"),
+    (NetworkError, "network"),
+    (ReadOnlyError, "read_only"),
+    (ConfirmationRequiredError, "confirmation_required"),
+]
+
+
+@pytest.mark.parametrize(("error_class", "error_type"), ALL_ERRORS)
+def test_failure_payload_always_has_all_seven_keys(
+    error_class: type[AvalaError], error_type: str
+) -> None:
+    payload = failure_payload(error_class("Something went wrong."))
+    assert payload == {
+        "error": {
+            "type": error_type,
+            "status": None,
+            "message": "Something went wrong.",
+            "fields": None,
+            "retryable": error_class in (RateLimitError, NetworkError),
+            "retry_after": None,
+            "hint": None,
+        }
+    }
+    assert json.loads(json.dumps(payload)) == payload
+
+
+def test_failure_payload_carries_everything_set() -> None:
+    error = error_from_response(
+        httpx.Response(429, json={"detail": "Slow down."}, headers={"Retry-After": "3"})
+    )
+    error.hint = "wait 3 s, then call list_slices again"
+    assert failure_payload(error)["error"] == {
+        "type": "rate_limited",
+        "status": 429,
+        "message": "Slow down. (retry after 3 s)",
+        "fields": None,
+        "retryable": True,
+        "retry_after": 3.0,
+        "hint": "wait 3 s, then call list_slices again",
+    }
+
+
+def test_invalid_input_names_each_argument() -> None:
+    error = InvalidInputError.for_fields({"owner": ["bad"], "limit": ["too big"]})
+    assert error.fields == {"owner": ["bad"], "limit": ["too big"]}
+    assert str(error) == "invalid owner: bad; invalid limit: too big"
+    assert (
+        repr(error)
+        == "InvalidInputError(status=None, message='invalid owner: bad; invalid limit: too big')"
+    )
+
+
+SEED_SLICE: dict[str, Any] = {
+    "uid": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+    "name": "Night Driving Scenes",
+    "slug": "night-driving-scenes",
+    "description": "Images captured in low-light driving conditions",
+    "item_count": 340,
+    "created_at": "2025-03-15T08:30:00Z",
+    "updated_at": "2025-03-16T12:00:00Z",
+}
+
+
+def test_slice_keeps_unknown_fields_and_round_trips_to_json() -> None:
+    wire = {**SEED_SLICE, "owner_name": "acme-ai", "visibility": "private", "sub_slices": []}
+    parsed = Slice.model_validate(wire)
+    assert parsed.created_at == datetime(2025, 3, 15, 8, 30, tzinfo=UTC)
+    dumped = parsed.model_dump(mode="json", exclude_none=True)
+    assert dumped == wire
+    assert Slice.model_validate_json(parsed.model_dump_json()) == parsed
+
+
+@pytest.mark.parametrize("description", [None, ""])
+def test_slice_tolerates_empty_description_and_missing_optionals(description: str | None) -> None:
+    parsed = Slice.model_validate(
+        {"uid": "u", "name": "n", "slug": "s", "description": description}
+    )
+    assert parsed.description == description
+    assert (parsed.item_count, parsed.owner, parsed.dataset, parsed.filter) == (0, None, None, None)
+
+
+def test_slice_item_tolerates_missing_optionals_and_keeps_extras() -> None:
+    item = SliceItem.model_validate({"uid": "i-1", "annotations": 3})
+    assert (item.key, item.url, item.metadata, item.created_at) == (None, None, {}, None)
+    assert item.model_dump()["annotations"] == 3
+
+
+def test_page_and_name_validation_serialise() -> None:
+    page = Page[SliceItem](count=1, results=[SliceItem(uid="i-1", metadata={"weather": "rain"})])
+    dumped = json.loads(page.model_dump_json())
+    assert dumped["count"] == 1
+    assert dumped["next_cursor"] is None
+    assert dumped["results"][0]["metadata"] == {"weather": "rain"}
+    verdict = NameValidation.model_validate({"name": "A", "slug": "a", "valid": True})
+    assert (verdict.valid, verdict.slug, verdict.reasons) == (True, "a", [])
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("acme-ai", True),
+        ("night.driving_scenes-2", True),
+        ("A" * 100, True),
+        ("A" * 101, False),
+        ("", False),
+        ("..", False),
+        ("-x", False),
+        ("a/b", False),
+        ("acme\n", False),
+        ("café", False),
+    ],
+)
+def test_segment_pattern(value: str, ok: bool) -> None:
+    assert bool(SEGMENT_RE.match(value)) is ok
+
+
+def test_uuid_pattern() -> None:
+    assert UUID_RE.match("550e8400-e29b-41d4-a716-446655440000")
+    assert not UUID_RE.match("550e8400e29b41d4a716446655440000")
+    assert not UUID_RE.match("550e8400-e29b-41d4-a716-446655440000\n")
