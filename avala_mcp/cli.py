@@ -135,4 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         # A bare ``avala-mcp`` is ``avala-mcp serve`` with every default.
         args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+    if command == "api":
+        from avala_mcp.local.runner import api_command
+
+        return api_command(args)
     parser.error(f"the {command!r} command is not part of this build")

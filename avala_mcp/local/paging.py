@@ -1,0 +1,137 @@
+"""Keyset pagination: orderings, opaque cursors and page assembly.
+
+A cursor names a position (the sort key of an element) and a direction; a page is the ``limit``
+elements strictly after (or before) that position. The cost of a page therefore does not depend on
+its depth, and elements inserted or deleted elsewhere never shift a walk.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+SLICE_ORDER_FIELDS = ("name", "created_at", "updated_at", "item_count")
+DEFAULT_SLICE_ORDERING = "-created_at"
+SLICE_ORDERINGS = tuple(spelled for name in SLICE_ORDER_FIELDS for spelled in (name, f"-{name}"))
+
+Key = tuple[str | int, ...]
+T = TypeVar("T")
+
+
+class ParameterError(ValueError):
+    """A malformed query parameter; ``name`` is the parameter, ``message`` what is wrong."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A sort field, its direction, and the tiebreak (the row id, in the same direction)."""
+
+    field: str
+    descending: bool
+
+    @property
+    def spelled(self) -> str:
+        return f"-{self.field}" if self.descending else self.field
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a walk: after (``forward``) or before the element whose sort key is ``key``."""
+
+    ordering: str
+    forward: bool
+    key: Key
+
+
+def parse_ordering(raw: str | None) -> Ordering:
+    """The ordering named by the ``ordering`` parameter (default newest first)."""
+    spelled = DEFAULT_SLICE_ORDERING if raw in (None, "") else raw
+    if spelled not in SLICE_ORDERINGS:
+        raise ParameterError(
+            "ordering",
+            f"Unknown ordering {spelled!r}; expected one of {', '.join(SLICE_ORDERINGS)}.",
+        )
+    assert spelled is not None
+    return Ordering(spelled.lstrip("-"), spelled.startswith("-"))
+
+
+def parse_limit(raw: str | None) -> int:
+    """The ``limit`` parameter: a whole number from 1 to MAX_LIMIT, default DEFAULT_LIMIT."""
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ParameterError("limit", "A valid integer is required.") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise ParameterError("limit", f"Ensure this value is between 1 and {MAX_LIMIT}.")
+    return value
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    """Opaque text for a cursor."""
+    payload = {"o": cursor.ordering, "f": cursor.forward, "k": list(cursor.key)}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(raw: str | None, ordering: str, key_types: Sequence[type]) -> Cursor | None:
+    """The cursor of the ``cursor`` parameter, checked against the walk it must belong to."""
+    if raw is None or raw == "":
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (binascii.Error, ValueError):
+        raise ParameterError("cursor", "Invalid cursor.") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("o") != ordering
+        or not isinstance(data.get("f"), bool)
+        or not isinstance(data.get("k"), list)
+        or len(data["k"]) != len(key_types)
+        or not all(type(value) is kind for value, kind in zip(data["k"], key_types, strict=True))
+    ):
+        raise ParameterError("cursor", "Invalid cursor.")
+    return Cursor(ordering, data["f"], tuple(data["k"]))
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a walk, and the cursors of its neighbours (None where there is none)."""
+
+    results: list[T]
+    next: Cursor | None
+    previous: Cursor | None
+
+
+def assemble_page(
+    rows: list[T],
+    limit: int,
+    cursor: Cursor | None,
+    ordering: str,
+    key_of: Callable[[T], Key],
+) -> Page[T]:
+    """Turn ``limit + 1`` rows fetched in the cursor's direction into a page in walk order."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    forward = cursor is None or cursor.forward
+    if not forward:
+        rows.reverse()
+    first = Cursor(ordering, False, key_of(rows[0])) if rows else None
+    last = Cursor(ordering, True, key_of(rows[-1])) if rows else None
+    if cursor is None:
+        return Page(rows, last if more else None, None)
+    if forward:
+        return Page(rows, last if more else None, first)
+    return Page(rows, last, first if more else None)

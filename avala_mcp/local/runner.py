@@ -1,0 +1,111 @@
+"""Serving the embedded API with uvicorn: the ``avala-mcp api`` command, and a background server.
+
+The socket is bound before uvicorn starts, so the port (even an ephemeral one, port 0) is known
+at once and connections made before uvicorn is ready simply wait in the listen backlog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import os
+import secrets
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from avala_mcp.local.app import create_app
+from avala_mcp.local.demo import DEMO_USER
+from avala_mcp.local.paths import default_db_path
+from avala_mcp.local.store import StoreError
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0 picks a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    """The API's base URL on a bound socket."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/api/v1"
+
+
+def _server(app: ASGIApp, log_level: str) -> uvicorn.Server:
+    config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False)
+    return uvicorn.Server(config)
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a background thread; yield its base URL; stop it on exit."""
+    sock = bind(host, port)
+    server = _server(app, "warning")
+    # uvicorn installs signal handlers only on the main thread, so this one leaves them alone.
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="avala-local-api", daemon=True
+    )
+    thread.start()
+    try:
+        yield base_url(sock)
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_command(args: argparse.Namespace) -> int:
+    """``avala-mcp api``: serve the embedded Slices API over HTTP until interrupted."""
+    db_path = args.db or default_db_path()
+    key = args.api_key or os.environ.get("AVALA_API_KEY") or None
+    generated = key is None
+    if key is None:
+        key = secrets.token_urlsafe(24)
+    try:
+        app = create_app(db_path, api_key=key, rate_limit=args.rate_limit)
+    except (StoreError, OSError) as error:
+        print(f"avala-mcp api: {error}", file=sys.stderr)
+        return 1
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as error:
+        print(f"avala-mcp api: cannot bind {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    if not _is_loopback(args.host):
+        print(
+            f"avala-mcp api: warning: binding {args.host}, reachable from other machines; "
+            "anyone with the API key can read and change this database",
+            file=sys.stderr,
+        )
+    if generated:
+        print(f"avala-mcp api: API key of user {DEMO_USER!r}: {key}", file=sys.stderr)
+    print(f"avala-mcp api: database {db_path}", file=sys.stderr)
+    print(f"avala-mcp api: serving {base_url(sock)}", file=sys.stderr)
+    with contextlib.suppress(KeyboardInterrupt):
+        _server(app, "info").run(sockets=[sock])
+    sock.close()
+    return 0
