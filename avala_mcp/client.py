@@ -236,7 +236,7 @@ class AvalaClient:
         if filter is not None:
             body["filter"] = args.json_object("filter", filter)
         args.check()
-        response = await self._request("POST", "slices/", json=body)
+        response = await self._request("POST", "slices/", body=body)
         return _parse(Slice, _json(response))
 
     async def list_slice_items(
@@ -265,7 +265,7 @@ class AvalaClient:
             body["dataset"] = args.uuid("dataset", dataset)
         args.check()
         try:
-            response = await self._request("POST", "slice/validate/name", json=body)
+            response = await self._request("POST", "slice/validate/name", body=body)
         except ValidationError as error:
             if not error.fields:
                 raise
@@ -378,7 +378,7 @@ class AvalaClient:
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
-        json: Any = None,
+        body: Any = None,
         gone_if_retried: bool = False,
     ) -> httpx.Response:
         """Send a request, retrying as DESIGN §2 and issue 2 allow; raise an AvalaError."""
@@ -389,7 +389,7 @@ class AvalaClient:
         while True:
             error: AvalaError
             try:
-                response = await self._http.request(method, path, params=params, json=json)
+                response = await self._http.request(method, path, params=params, json=body)
             except httpx.TransportError as failure:
                 error = self._network_error(failure)
                 sent = not isinstance(failure, _NOT_SENT)

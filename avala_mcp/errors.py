@@ -159,6 +159,9 @@ def error_from_response(
     message, fields, code = _parse_body(response)
     retry_after = parse_retry_after(response.headers.get("Retry-After"), now=now)
     error_class = _ERROR_BY_STATUS.get(status, ServerError)
+    if response.is_redirect:
+        # Usually a base URL that is slightly off (http for https, a missing /api/v1).
+        message = f"{message} (redirects are not followed; check AVALA_BASE_URL)"
     if error_class is RateLimitError and retry_after is not None:
         message = f"{message} (retry after {_format_seconds(retry_after)})"
     return error_class(

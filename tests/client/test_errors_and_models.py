@@ -61,8 +61,15 @@ def test_each_status_maps_to_its_error(
     assert type(error) is error_class
     assert error.type == error_type
     assert error.status == status
-    assert error.message == "Nope."
+    assert error.message.startswith("Nope.")
     assert error.retryable is retryable
+
+
+def test_a_redirect_says_to_check_the_base_url() -> None:
+    response = httpx.Response(301, headers={"Location": "https://api.avala.ai/api/v1/x/"})
+    assert error_from_response(response).message == (
+        "the API answered 301 Moved Permanently (redirects are not followed; check AVALA_BASE_URL)"
+    )
 
 
 def test_detail_string_with_code() -> None:
