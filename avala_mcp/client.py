@@ -64,7 +64,7 @@ _MAX_ORDERING_LENGTH = 200
 # Besides ``cursor=``, a ``next`` link may paginate by one of these; next_cursor then carries
 # "key=value" so that handing it back requests exactly that page (DESIGN §2).
 _POSITION_PARAMS = ("page", "offset")
-_POSITION_CURSOR_RE = re.compile(r"(page|offset)=([0-9]{1,12})\Z")
+_POSITION_CURSOR_RE = re.compile(rf"({'|'.join(_POSITION_PARAMS)})=([0-9]{{1,12}})\Z")
 # Failures that happen before the request reaches the server, so even a POST may be repeated.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 # Failures that no retry can fix: the request itself cannot be sent.
