@@ -135,8 +135,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         # A bare ``avala-mcp`` is ``avala-mcp serve`` with every default.
         args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+    if command == "serve":
+        from avala_mcp.serve import serve_command
+
+        return serve_command(args)
+    if command == "demo":
+        from avala_mcp.demo import demo_command
+
+        return demo_command(args)
     if command == "api":
         from avala_mcp.local.runner import api_command
 
         return api_command(args)
+    if command == "import":
+        from avala_mcp.local.importer import import_command
+
+        return import_command(args)
     parser.error(f"the {command!r} command is not part of this build")

@@ -26,7 +26,7 @@ _NOISY_LOGGERS = (
 class RedactingFilter(logging.Filter):
     """Replaces every known secret in a record (message, arguments and traceback) before output."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str | None]) -> None:
         super().__init__()
         # Longest first, so a secret that contains another is replaced whole.
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
@@ -53,7 +53,7 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+def configure_logging(level: str, secrets: Iterable[str | None] = ()) -> None:
     """Send all logging to stderr at ``level`` (a validated level name), ``secrets`` redacted."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
