@@ -519,17 +519,18 @@ class Store:
             assert dataset_id is not None
             count = 0
             for batch in batches:
-                if errors:
-                    continue  # keep reading, to report every bad row, but write no more
-                rows = [_item_row(dataset_id, item, stamp) for item in batch]
+                # Rows keep going in after a bad one (the transaction is rolled back in the end)
+                # so that a repeated key further on is reported too.
                 conn.execute("SAVEPOINT batch")
                 try:
-                    conn.executemany(_INSERT_ITEM, rows)
+                    conn.executemany(_INSERT_ITEM, (_item_row(dataset_id, i, stamp) for i in batch))
                 except sqlite3.IntegrityError:
                     conn.execute("ROLLBACK TO batch")
-                    errors.extend(_duplicate_lines(conn, batch, dataset_id))
+                    errors.extend(_insert_one_by_one(conn, batch, dataset_id, stamp))
                 conn.execute("RELEASE batch")
-                count += len(rows)
+                count += len(batch)
+            if not errors and count == 0:
+                errors.append("no items to import")
             if errors:
                 raise ImportFailed(errors)
         return uid, count
@@ -591,20 +592,21 @@ def _adjust_counts(
             )
 
 
-def _duplicate_lines(
-    conn: sqlite3.Connection, batch: Sequence[NewItem], dataset_id: int
+def _insert_one_by_one(
+    conn: sqlite3.Connection, batch: Sequence[NewItem], dataset_id: int, stamp: str
 ) -> list[str]:
-    """Which rows of a failed batch repeat a key (earlier in the file or in the batch)."""
-    seen: dict[str, int] = {}
+    """Insert a batch that failed as a whole row by row, naming each row that repeats a key."""
     problems = []
     for item in batch:
-        earlier = conn.execute(
-            "SELECT 1 FROM items WHERE dataset_id = ? AND key = ?", (dataset_id, item.key)
-        ).fetchone()
-        if earlier or item.key in seen:
-            where = f"line {seen[item.key]}" if item.key in seen else "an earlier line"
-            problems.append(f"line {item.line}: duplicate key {item.key!r} (first on {where})")
-        seen.setdefault(item.key, item.line)
+        try:
+            conn.execute(_INSERT_ITEM, _item_row(dataset_id, item, stamp))
+        except sqlite3.IntegrityError:
+            first = conn.execute(
+                "SELECT 1 FROM items WHERE dataset_id = ? AND key = ?", (dataset_id, item.key)
+            ).fetchone()
+            if first is None:
+                raise
+            problems.append(f"line {item.line}: duplicate key {item.key!r}")
     return problems
 
 
