@@ -8,6 +8,7 @@ secrets scrubbed from whatever goes back to the client.
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -99,6 +100,8 @@ _MAX_COMPLETIONS = 100
 _MAX_BAD_FIELDS = 10
 _MAX_NAME_CHARS = 64
 _MAX_FIELD_MESSAGE_CHARS = 200
+# An unknown argument is named back only if it looks like a name, not like an attack.
+_ARGUMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 _JSON = TypeVar("_JSON")
 
@@ -508,7 +511,7 @@ def _bad_fields(error: pydantic.ValidationError) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for problem in error.errors(include_input=False, include_url=False):
         loc = [str(part) for part in problem["loc"]]
-        name = _clip(loc[0]) if loc else "arguments"
+        name = loc[0] if loc and _ARGUMENT_NAME.fullmatch(loc[0]) else "(unknown argument)"
         path = _filter_path(loc[1:])
         message = problem["msg"] if not path else f"at {path}: {problem['msg']}"
         if name in fields or len(fields) < _MAX_BAD_FIELDS:

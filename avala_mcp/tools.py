@@ -486,8 +486,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         name="list_slices",
         title="List slices",
         description=(
-            "List the slices (saved filtered subsets of a dataset) of an owner, newest first by "
-            "default, one page at a time. Use it to find a slice's slug, or to see what exists "
+            "List the slices (saved filtered subsets of a dataset) of an owner, one page at a "
+            "time. Use it to find a slice's slug, or to see what exists "
             "before creating one. Give dataset (a UUID) to list only that dataset's slices. "
             "Each entry has name, slug, owner, dataset, item_count. When next_cursor is not "
             "null, more slices exist: call again with cursor=next_cursor. "
@@ -583,7 +583,7 @@ TOOLS: tuple[ToolSpec, ...] = (
 
 def tools_markdown(tools: tuple[ToolSpec, ...] = TOOLS) -> str:
     """The README's tool table, rendered from the catalog."""
-    rows = ["| tool | arguments | result | hints |", "|---|---|---|---|"]
+    rows = ["| tool | what it does | arguments | result | hints |", "|---|---|---|---|---|"]
     for spec in tools:
         schema = spec.input_model.model_json_schema()
         required = set(schema.get("required", ()))
@@ -600,5 +600,6 @@ def tools_markdown(tools: tuple[ToolSpec, ...] = TOOLS) -> str:
             )
             if on
         )
-        rows.append(f"| `{spec.name}` | {arguments} | {{{result}}} | {hints or 'write'} |")
+        does = spec.description.split(". ")[0].split(": ")[0]
+        rows.append(f"| `{spec.name}` | {does} | {arguments} | {{{result}}} | {hints or 'write'} |")
     return "\n".join(rows)

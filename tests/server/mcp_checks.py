@@ -17,6 +17,7 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
 from starlette.applications import Starlette
+from starlette.types import Send
 
 from avala_mcp.config import Settings
 from avala_mcp.server import build_server
@@ -77,3 +78,15 @@ async def success(client: Client, name: str, arguments: dict[str, Any]) -> dict[
     assert not result.is_error, text_of(result)
     assert result.structured_content is not None
     return result.structured_content
+
+
+async def send_json(send: Send, status: int, body: Any) -> None:
+    """Answer an ASGI request with ``body`` as JSON: how test wrappers fake an API's answer."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
