@@ -61,8 +61,13 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# Built once: json.loads/json.dumps with options build a new decoder/encoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _metadata_json(metadata: dict[str, Any]) -> str:
-    return json.dumps(metadata, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(metadata)
 
 
 def _check_key(key: object) -> str:
@@ -82,7 +87,7 @@ def _check_url(url: object) -> str | None:
 def parse_jsonl_row(text: str, line: int) -> NewItem:
     """One JSONL line as an item."""
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = _DECODER.decode(text)
     except ValueError as error:
         raise RowError(f"not valid JSON ({error})") from None
     if not isinstance(data, dict):

