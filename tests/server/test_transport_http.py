@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 from collections.abc import AsyncIterator, Generator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -14,14 +16,15 @@ import httpx
 import httpx2
 import pytest
 import uvicorn
-from mcp import Client
+from mcp import Client, MCPError
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.server.transport_security import TransportSecurityMiddleware
 from starlette.types import ASGIApp
 from transport_checks import ALL_TOOLS, WRITE_TOOLS, check_session
 
 from avala_mcp.cli import build_parser
-from avala_mcp.http_app import MCP_PATHS
+from avala_mcp.http_app import MCP_PATHS, transport_security
 from avala_mcp.local.demo import DEMO_DATASET_UID as UID
 from avala_mcp.local.demo import DEMO_ORG
 from avala_mcp.serve import create_http_app, load_settings, open_server
@@ -152,8 +155,9 @@ class _TokenUnlessCreating(httpx2.Auth):
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_bearer_token_guards_every_mcp_request(
-    db_path: Path, token_env: dict[str, str], mode: str
+    db_path: Path, token_env: dict[str, str], mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     async with running(db_path, "streamable-http", environ=token_env) as base:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
             refused = await _mcp_post(base, **headers)
@@ -168,7 +172,7 @@ async def test_bearer_token_guards_every_mcp_request(
             Client(streamable_http_client(url, http_client=http), mode=mode) as client,
         ):
             assert not (await client.call_tool("list_slices", {"owner": DEMO_ORG})).is_error
-            with pytest.raises(Exception):  # noqa: B017, PT011 - the transport's error type varies
+            with pytest.raises(MCPError):
                 await client.call_tool("create_slice", {"name": "Sneaky", "dataset": UID})
 
         async with Client(connect(base, "streamable-http", TOKEN)) as client:
@@ -177,6 +181,8 @@ async def test_bearer_token_guards_every_mcp_request(
             )
             assert check.structured_content is not None
             assert check.structured_content["valid"] is True, "the refused create ran anyway"
+    assert caplog.records, "DEBUG logging captured nothing"
+    assert TOKEN not in caplog.text
 
 
 async def test_bearer_token_over_sse(db_path: Path, token_env: dict[str, str]) -> None:
@@ -243,3 +249,22 @@ async def test_non_loopback_bind_accepts_its_own_address_only(
         foreign = await _mcp_post(base, Authorization=auth, Host="203.0.113.5:8000")
     assert own.status_code == 200
     assert foreign.status_code == 421
+
+
+@pytest.mark.parametrize(
+    ("bind", "accepted", "refused"),
+    [
+        ("127.0.0.1", ["127.0.0.1:8000", "localhost:8000", "[::1]:8000"], ["192.0.2.10:8000"]),
+        ("::1", ["[::1]:8000", "localhost"], ["[::2]:8000"]),
+        ("192.0.2.10", ["192.0.2.10:8000", "127.0.0.1:8000"], ["192.0.2.11:8000"]),
+        ("0.0.0.0", [f"{socket.gethostname()}:8000", "localhost:8000"], ["evil.example"]),
+    ],
+)
+def test_allowed_hosts_follow_the_bind_address(
+    bind: str, accepted: list[str], refused: list[str]
+) -> None:
+    checker = TransportSecurityMiddleware(transport_security(bind))
+    for host in accepted:
+        assert checker._validate_host(host), host
+    for host in refused:
+        assert not checker._validate_host(host), host
