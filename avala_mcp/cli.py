@@ -14,6 +14,10 @@ from pathlib import Path
 
 from avala_mcp import __version__
 
+#: The subcommands, in the order ``--help`` lists them.
+COMMANDS = ("serve", "api", "demo", "import")
+_TOP_LEVEL_FLAGS = ("-h", "--help", "--version")
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line surface (DESIGN §5)."""
@@ -130,11 +134,13 @@ def _positive_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    command = args.command or "serve"
-    if args.command is None:
-        # A bare ``avala-mcp`` is ``avala-mcp serve`` with every default.
-        args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+    words = list(sys.argv[1:] if argv is None else argv)
+    # ``avala-mcp [serve options]`` is ``avala-mcp serve [serve options]``, as desktop clients
+    # configure it; only the top-level flags (help, version) stand without a command.
+    if not words or (words[0] not in COMMANDS and words[0] not in _TOP_LEVEL_FLAGS):
+        words.insert(0, "serve")
+    args = parser.parse_args(words)
+    command = args.command
     if command == "serve":
         from avala_mcp.serve import serve_command
 

@@ -51,3 +51,22 @@ def test_bad_arguments_are_refused(argv: list[str], capsys: pytest.CaptureFixtur
         build_parser().parse_args(argv)
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], ["serve"]),
+        (["--local"], ["serve", "--local"]),
+        (["--read-only", "--transport", "sse"], ["serve", "--read-only", "--transport", "sse"]),
+    ],
+)
+def test_serve_is_the_default_command(
+    argv: list[str], expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import avala_mcp.serve
+
+    seen: list[object] = []
+    monkeypatch.setattr(avala_mcp.serve, "serve_command", lambda args: seen.append(args) or 0)
+    assert main(argv) == 0
+    assert seen == [build_parser().parse_args(expected)]
