@@ -48,8 +48,12 @@ FILTER_LANGUAGE = (
 )
 
 # Concise item views shorten what a model rarely needs in full (captions, embeddings, polygons).
-_MAX_VALUE_CHARS = 120
-_MAX_METADATA_KEYS = 30
+_MAX_VALUE_CHARS = 80
+# Characters of metadata JSON a concise item shows: typical metadata whole (the demo's items
+# use under 180), then less and less until the page fits its text budget: 20 items (the
+# default page) in under 8 KB.
+_METADATA_BUDGETS = (200, 120, 0)
+_ITEM_BUDGET = 380
 _MAX_SUMMARY_CHARS = 200
 
 
@@ -308,6 +312,10 @@ def _timestamp(value: Any) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… (+{len(text) - limit} chars)"
 
@@ -357,21 +365,39 @@ def _concise_value(value: Any) -> Any:
     if isinstance(value, str):
         return _shorten(value, _MAX_VALUE_CHARS)
     if isinstance(value, list | dict):
-        size = len(json.dumps(value, separators=(",", ":"), default=str))
+        size = len(_compact_json(value))
         if size > _MAX_VALUE_CHARS:
             kind = "list" if isinstance(value, list) else "object"
             return f"… ({kind} of {len(value)}, {size} chars; detail='full' shows it)"
     return value
 
 
-def item_view(item: SliceItem, detail: Literal["concise", "full"]) -> ItemView:
+def item_view(
+    item: SliceItem, detail: Literal["concise", "full"], budget: int = _METADATA_BUDGETS[0]
+) -> ItemView:
+    """An item as listed; concise metadata is cut to about ``budget`` characters of JSON."""
     if detail == "full":
         return ItemView.model_validate(item.model_dump(mode="json"))
-    keys = list(item.metadata)
-    metadata = {key: _concise_value(item.metadata[key]) for key in keys[:_MAX_METADATA_KEYS]}
-    if len(keys) > _MAX_METADATA_KEYS:
-        metadata["…"] = f"{len(keys) - _MAX_METADATA_KEYS} more keys; detail='full' shows them"
+    metadata: dict[str, Any] = {}
+    size = 0
+    for shown, (key, value) in enumerate(item.metadata.items()):
+        value = _concise_value(value)
+        size += len(_compact_json({key: value}))
+        if size > budget:
+            metadata["…"] = f"{len(item.metadata) - shown} more keys; detail='full' shows them"
+            break
+        metadata[key] = value
     return ItemView(uid=item.uid, key=item.key, url=item.url, metadata=metadata or None)
+
+
+def _item_views(items: list[SliceItem], detail: Literal["concise", "full"]) -> list[ItemView]:
+    """The page's items; a concise page gives up metadata until it fits the text budget."""
+    page_budget = _ITEM_BUDGET * len(items)
+    for budget in _METADATA_BUDGETS:
+        views = [item_view(item, detail, budget) for item in items]
+        if detail == "full" or len(_compact_json([v.payload() for v in views])) <= page_budget:
+            break
+    return views
 
 
 async def list_slices(client: AvalaClient, args: ListSlicesInput) -> SliceList:
@@ -412,7 +438,7 @@ async def list_slice_items(client: AvalaClient, args: ListSliceItemsInput) -> It
     return ItemList(
         count=page.count,
         next_cursor=page.next_cursor,
-        items=[item_view(item, args.detail) for item in page.results],
+        items=_item_views(page.results, args.detail),
     )
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import httpx
 import pytest
 from mcp import Client
-from mcp_checks import success, text_of
+from mcp_checks import local_settings, send_json, success, text_of
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
 from avala_mcp.local.demo import (
     DEMO_DATASET_UID,
@@ -18,6 +22,7 @@ from avala_mcp.local.demo import (
     DEMO_SLICE_SLUG,
     RAINY_NIGHT_PEDESTRIANS_FILTER,
 )
+from avala_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
 
@@ -189,3 +194,59 @@ async def test_default_calls_stay_under_8_kb(mcp_session: Client) -> None:
     assert len(items["items"]) == 20
     print(f"text bytes of default calls: {sizes}")  # shown with -s; reported in the issue
     assert all(size < TEXT_BUDGET for size in sizes.values()), sizes
+
+
+def _wordy_items(app: Starlette) -> Any:
+    """``app``, plus a slice acme-ai/wordy whose 20 items carry long metadata."""
+    metadata = {
+        "caption": "a rainy street at night " * 30,
+        "polygon": [[x, x + 1] for x in range(200)],
+        **{f"tag_{n:02d}": n for n in range(40)},
+    }
+    page = {
+        "count": 20,
+        "next": None,
+        "previous": None,
+        "results": [
+            {
+                "uid": f"00000000-0000-4000-8000-{n:012d}",
+                "key": f"wordy/frame_{n:06d}.jpg",
+                "url": f"https://storage.acme-ai.example/wordy/frame_{n:06d}.jpg",
+                "metadata": metadata,
+            }
+            for n in range(20)
+        ],
+    }
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/slices/acme-ai/wordy/items/list/"):
+            await send_json(send, 200, page)
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+async def test_concise_items_shorten_long_metadata_and_say_so(
+    local_app: Starlette, local_api_key: str, mode: str
+) -> None:
+    server = build_server(
+        local_settings(local_api_key),
+        transport=httpx.ASGITransport(app=_wordy_items(local_app)),
+    )
+    args = {"owner": DEMO_ORG, "slug": "wordy"}
+    async with Client(server, mode=mode) as client:
+        concise = await client.call_tool("list_slice_items", args)
+        full = await success(client, "list_slice_items", {**args, "detail": "full"})
+    assert len(text_of(concise).encode()) < TEXT_BUDGET
+    assert concise.structured_content is not None
+    for item in concise.structured_content["items"]:
+        metadata = item["metadata"]
+        assert metadata["…"].endswith("more keys; detail='full' shows them")
+        long_ones = {"caption", "polygon"} & set(metadata)
+        assert long_ones  # shortened, not dropped, while the budget allows
+        for key in long_ones:
+            assert metadata[key].endswith(" chars)") or "detail='full'" in metadata[key]
+            assert len(metadata[key]) < 100
+    assert full["items"][0]["metadata"]["caption"] == "a rainy street at night " * 30
+    assert len(full["items"][0]["metadata"]["polygon"]) == 200
