@@ -86,7 +86,7 @@ A failed call returns {{"error": {{"type", "status", "message", "fields", "retry
 "retry_after", "hint"}}}}: read the message and follow the hint.\
 """
 
-#: The resource templates; their functions are registered in :func:`build_server`.
+#: The resource templates (registered by ``AvalaServer._add_resources``).
 OWNER_URI = "avala://slices/{owner}"
 SLICE_URI = tools.SLICE_URI
 ITEMS_URI = "avala://slices/{owner}/{slug}/items"
@@ -103,6 +103,8 @@ _MAX_FIELD_MESSAGE_CHARS = 200
 # An unknown argument is named back only if it looks like a name, not like an attack.
 _ARGUMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
+_READ_TOOLS = tuple(spec.name for spec in TOOLS if not spec.writes)
+
 _JSON = TypeVar("_JSON")
 
 _UNEXPECTED = "unexpected error in the server; the details are in its log"
@@ -110,7 +112,8 @@ _UNEXPECTED = "unexpected error in the server; the details are in its log"
 
 @dataclass
 class ServerState:
-    """What the lifespan opens: one client (one connection pool) for the whole session."""
+    """What the lifespan opens: one client, one connection pool (per process on stdio and
+    streamable HTTP, per connection on SSE, whose transport runs the lifespan each time)."""
 
     client: AvalaClient
 
@@ -187,8 +190,8 @@ class AvalaServer(MCPServer[ServerState]):
             if spec is not None and spec.writes and self._settings.read_only:
                 raise ReadOnlyError(
                     f"the server runs read-only, so {name} is disabled",
-                    hint="only list_slices, get_slice, list_slice_items and validate_slice_name "
-                    "are available; the user can restart the server without --read-only",
+                    hint=f"only the read tools ({', '.join(_READ_TOOLS)}) are available; the "
+                    "user can restart the server without --read-only",
                 )
             result = await super().call_tool(name, arguments, context)
         except MCPError:
@@ -379,7 +382,7 @@ def _sdk_tool(spec: ToolSpec) -> Tool:
             arg_model=cast(type[ArgModelBase], arguments), output_model=spec.output_model
         ),
         is_async=True,
-        context_kwarg="ctx",
+        context_kwarg="ctx" if spec.destructive else None,
         resolved_params=resolved,
         resolver_plans=build_resolver_plans(resolved, set(spec.input_model.model_fields)),
         annotations=spec.annotations,
@@ -387,7 +390,7 @@ def _sdk_tool(spec: ToolSpec) -> Tool:
 
 
 def _handler(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
-    async def handler(ctx: Context[ServerState, Any], **fields: Any) -> CallToolResult:
+    async def handler(**fields: Any) -> CallToolResult:
         args = spec.input_model.model_construct(**fields)  # validated by the SDK already
         return _success(await spec.run(_client(), args))
 
@@ -401,8 +404,10 @@ class ConfirmDeletion(pydantic.BaseModel):
 
 
 def _can_elicit(ctx: Context[Any, Any]) -> bool:
+    """Whether the client can answer a form; a bare ``elicitation: {}`` can, url-only cannot."""
     capabilities = ctx.client_capabilities
-    return capabilities is not None and capabilities.elicitation is not None
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
 async def _ask_consent(
