@@ -8,6 +8,7 @@ what the command runs, minus the process-wide parts (logging, uvicorn's own loop
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import sys
@@ -21,6 +22,8 @@ from avala_mcp.logs import configure_logging
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
     from starlette.types import ASGIApp
+
+logger = logging.getLogger(__name__)
 
 # The embedded API is reached through an in-process ASGI transport, so this host is never
 # resolved or connected to; it only has to be a loopback URL the client accepts.
@@ -89,6 +92,7 @@ def open_server(args: argparse.Namespace, settings: Settings) -> Iterator[MCPSer
         app = create_app(db_path, api_key=settings.require_api_key())
     except (OSError, sqlite3.Error, StoreError) as exc:
         raise ConfigError(f"cannot open the embedded API's database {db_path}: {exc}") from None
+    logger.info("embedded Slices API in-process, database %s", db_path)
     try:
         yield build_server(settings, transport=httpx.ASGITransport(app=app))
     finally:

@@ -159,6 +159,18 @@ def test_non_loopback_bind_without_token_is_refused(tmp_path: Path) -> None:
     assert "AVALA_MCP_AUTH_TOKEN" in lines[0]
 
 
+def test_unusable_database_is_one_line_and_a_failure(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    argv = [SCRIPT, "serve", "--local", "--db", str(blocker / "avala.db")]
+    done = subprocess.run(argv, env=base_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "database" in lines[0]
+
+
 async def test_streamable_http_command(tmp_path: Path, errlog: IO[str]) -> None:
     port = unused_port()
     argv = [SCRIPT, "serve", "--local", "--db", str(tmp_path / "avala.db")]
