@@ -237,3 +237,25 @@ async def test_unknown_tool_is_a_structured_failure(mcp_session: Client) -> None
     error = await failure(mcp_session, "drop_everything", {})
     assert error["type"] == "invalid_input"
     assert "list_slices" in error["hint"]
+
+
+async def test_invalid_input_is_caught_before_any_request(
+    local_app: Starlette, local_api_key: str, mode: str
+) -> None:
+    requests: list[str] = []
+
+    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
+        requests.append(scope["path"])
+        await local_app(scope, receive, send)
+
+    server = build_server(
+        local_settings(local_api_key), transport=httpx.ASGITransport(app=counting)
+    )
+    async with Client(server, mode=mode) as client:
+        for tool, arguments in [
+            ("list_slices", {"owner": "../admin"}),
+            ("delete_slice", {"owner": DEMO_ORG, "slug": "x/y", "confirm": "acme-ai/x/y"}),
+            ("create_slice", {"name": "x", "dataset": DEMO_DATASET_UID, "filter": {"op": "eq"}}),
+        ]:
+            assert (await failure(client, tool, arguments))["type"] == "invalid_input"
+    assert requests == []
