@@ -136,8 +136,8 @@ def test_stdout_carries_only_the_protocol(tmp_path: Path, errlog: IO[str]) -> No
     assert read_back(errlog), "the DEBUG logs belong on stderr"
 
 
-@pytest.mark.parametrize("argv", [[], ["serve"], ["serve", "--transport", "sse"]])
-def test_missing_key_is_one_line_and_a_failure(tmp_path: Path, argv: list[str]) -> None:
+def refusal(tmp_path: Path, *argv: str) -> str:
+    """Runs ``avala-mcp ARGV``, checks it failed with one line on stderr only; returns the line."""
     done = subprocess.run(
         [SCRIPT, *argv], env=base_env(tmp_path), capture_output=True, text=True, timeout=60
     )
@@ -145,30 +145,28 @@ def test_missing_key_is_one_line_and_a_failure(tmp_path: Path, argv: list[str]) 
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert "AVALA_API_KEY" in lines[0]
-    assert "--local" in lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv", [[], ["serve"], ["serve", "--transport", "sse"]])
+def test_missing_key_is_one_line_and_a_failure(tmp_path: Path, argv: list[str]) -> None:
+    line = refusal(tmp_path, *argv)
+    assert "AVALA_API_KEY" in line
+    assert "--local" in line
 
 
 def test_non_loopback_bind_without_token_is_refused(tmp_path: Path) -> None:
-    argv = [SCRIPT, "serve", "--local", "--transport", "streamable-http", "--host", "0.0.0.0"]
-    done = subprocess.run(argv, env=base_env(tmp_path), capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert "AVALA_MCP_AUTH_TOKEN" in lines[0]
+    line = refusal(
+        tmp_path, "serve", "--local", "--transport", "streamable-http", "--host", "0.0.0.0"
+    )
+    assert "AVALA_MCP_AUTH_TOKEN" in line
 
 
 def test_unusable_database_is_one_line_and_a_failure(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
-    argv = [SCRIPT, "serve", "--local", "--db", str(blocker / "avala.db")]
-    done = subprocess.run(argv, env=base_env(tmp_path), capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert "database" in lines[0]
+    line = refusal(tmp_path, "serve", "--local", "--db", str(blocker / "avala.db"))
+    assert "database" in line
 
 
 async def test_streamable_http_command(tmp_path: Path, errlog: IO[str]) -> None:
