@@ -513,8 +513,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         title="List slices",
         description=(
             "List the slices (saved filtered subsets of a dataset) of an owner, one page at a "
-            "time. Use it to find a slice's slug, or to see what exists "
-            "before creating one. Give dataset (a UUID) to list only that dataset's slices. "
+            "time (default 20, limit up to 100). Use it to find a slice's slug, or to see what "
+            "exists before creating one. Give dataset (a UUID) to list only that dataset's slices. "
             "Each entry has name, slug, owner, dataset, item_count. When next_cursor is not "
             "null, more slices exist: call again with cursor=next_cursor. "
             "Next: get_slice(owner, slug) for details or list_slice_items(owner, slug) for items."
