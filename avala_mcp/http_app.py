@@ -33,14 +33,15 @@ def transport_security(host: str) -> TransportSecuritySettings:
     """DNS-rebinding protection: accept only Host and Origin headers naming this server.
 
     Loopback names are always accepted (a local proxy or client); a non-loopback bind adds the
-    bound address, and a wildcard bind the machine's host name.
+    bound address, and a wildcard bind the machine's host name and the addresses it resolves to.
     """
     names = list(_LOOPBACK_PATTERNS)
     bound = host.strip("[]")
     if bound in _WILDCARD_BINDS:
-        names.append(socket.gethostname())
+        names += _machine_names()
     elif not is_loopback(host):
-        names.append(f"[{bound}]" if ":" in bound else bound)
+        names.append(_host_header_form(bound))
+    names = list(dict.fromkeys(names))
     hosts = [pattern for name in names for pattern in (name, f"{name}:*")]
     origins = [
         pattern
@@ -51,6 +52,20 @@ def transport_security(host: str) -> TransportSecuritySettings:
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
+
+
+def _host_header_form(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+def _machine_names() -> list[str]:
+    """This machine's host name and, as far as the resolver knows, its addresses."""
+    name = socket.gethostname()
+    try:
+        infos = socket.getaddrinfo(name, None)
+    except OSError:  # an unresolvable host name still leaves the name itself
+        return [name]
+    return [name, *(_host_header_form(str(info[4][0])) for info in infos)]
 
 
 class GuardMiddleware:
