@@ -137,6 +137,16 @@ async def test_not_found_names_the_slice_and_the_next_call(mcp_session: Client) 
     assert error["type"] == "not_found"
     assert "nobody-here" in error["message"]
 
+    unknown = "00000000-0000-4000-8000-000000000000"
+    for tool, arguments in [
+        ("list_slices", {"owner": DEMO_ORG, "dataset": unknown}),
+        ("create_slice", {"name": "Orphan", "dataset": unknown}),
+    ]:
+        error = await failure(mcp_session, tool, arguments)
+        assert error["type"] == "not_found"
+        assert error["message"] == f"no dataset '{unknown}'"
+        assert "list_slices" in error["hint"]
+
 
 async def test_forbidden_for_another_organization(mcp_session: Client) -> None:
     error = await failure(mcp_session, "get_slice", {"owner": OTHER_ORG, "slug": OTHER_SLICE_SLUG})
