@@ -8,8 +8,9 @@ Measures, on a generated dataset of ``--items`` items:
   parameterized ``SELECT COUNT(*)`` of the same filter on the same database (target ratio <= 1.2);
 - the first page of that slice's items against a page at depth >= 90% (target ratio <= 1.5);
 - an owner's slice listing with ``--slices`` slices, last page against first (target <= 1.5).
-Times are medians of ``--repeat`` runs after one warm-up run. A small ``--items`` runs in seconds
-(CI uses it to prove the script works); the targets are meant for 1,000,000 items.
+Times are medians of ``--repeat`` runs after one warm-up run; the two sides of each ratio run
+alternately, so that load from elsewhere on the machine weighs on both alike. A small ``--items``
+runs in seconds (CI uses it to prove the script works); the targets are meant for 1,000,000 items.
 """
 
 from __future__ import annotations
@@ -75,26 +76,23 @@ def write_items(path: Path, count: int) -> None:
             )
 
 
-def median_seconds(runs: int, action: Callable[[], Any]) -> float:
-    """Median wall time of ``runs`` calls after one warm-up call."""
-    action()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+async def paired_medians(
+    runs: int, first: Callable[[], Awaitable[Any]], second: Callable[[], Awaitable[Any]]
+) -> tuple[float, float]:
+    """Median wall times of two actions, run alternately after a warm-up of each.
 
-
-async def median_seconds_async(runs: int, action: Callable[[], Awaitable[Any]]) -> float:
-    """Median wall time of ``runs`` awaited calls after one warm-up call."""
-    await action()
-    times = []
+    Alternating means both see the same load from whatever else runs on the machine, so their
+    ratio stays meaningful on a shared, noisy host.
+    """
+    await first()
+    await second()
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        started = time.perf_counter()
-        await action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for action, bucket in ((first, times[0]), (second, times[1])):
+            started = time.perf_counter()
+            await action()
+            bucket.append(time.perf_counter() - started)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 async def _ok(response: Awaitable[httpx.Response], status: int = 200) -> dict[str, Any]:
@@ -105,9 +103,7 @@ async def _ok(response: Awaitable[httpx.Response], status: int = 200) -> dict[st
     return body
 
 
-async def measure_api(
-    db: Path, dataset_uid: str, listing_owner: str, runs: int, count_seconds: float
-) -> dict[str, Any]:
+async def measure_api(db: Path, dataset_uid: str, listing_owner: str, runs: int) -> dict[str, Any]:
     """The HTTP-level figures, in-process (no network in the way)."""
     app = create_app(db, api_key=API_KEY)
     try:
@@ -128,7 +124,20 @@ async def measure_api(
                 }
                 created.update(await _ok(client.post("/slices/", json=body), 201))
 
-            create_seconds = await median_seconds_async(runs, create_slice)
+            conn = sqlite3.connect(db)
+            dataset_id = conn.execute(
+                "SELECT id FROM datasets WHERE uid = ?", (dataset_uid,)
+            ).fetchone()[0]
+
+            async def hand_written_count() -> None:
+                conn.execute(HAND_WRITTEN_COUNT, (dataset_id, "snow", "night")).fetchone()
+
+            try:
+                count_seconds, create_seconds = await paired_medians(
+                    runs, hand_written_count, create_slice
+                )
+            finally:
+                conn.close()
             owner, slug, matched = created["owner"], created["slug"], created["item_count"]
             items_url = f"/slices/{owner}/{slug}/items/list/"
 
@@ -142,8 +151,9 @@ async def measure_api(
                 url = page["next"]
             deep_url = httpx.URL(url).copy_merge_params({"limit": PAGE_LIMIT})
             first_url = f"{items_url}?limit={PAGE_LIMIT}"
-            first = await median_seconds_async(runs, lambda: _ok(client.get(first_url)))
-            deep = await median_seconds_async(runs, lambda: _ok(client.get(deep_url)))
+            first, deep = await paired_medians(
+                runs, lambda: _ok(client.get(first_url)), lambda: _ok(client.get(deep_url))
+            )
 
             list_url: str | None = f"/slices/{listing_owner}/list/?limit={PAGE_LIMIT}"
             first_list_url = list_url
@@ -153,8 +163,11 @@ async def measure_api(
                 list_url = (await _ok(client.get(list_url)))["next"]
             assert first_list_url is not None
             assert last_list_url is not None
-            list_first = await median_seconds_async(runs, lambda: _ok(client.get(first_list_url)))
-            list_last = await median_seconds_async(runs, lambda: _ok(client.get(last_list_url)))
+            list_first, list_last = await paired_medians(
+                runs,
+                lambda: _ok(client.get(first_list_url)),
+                lambda: _ok(client.get(last_list_url)),
+            )
             slices = (await _ok(client.get(first_list_url)))["count"]
     finally:
         close_app(app)
@@ -209,24 +222,13 @@ def run(items: int, slices: int, runs: int, workdir: Path) -> dict[str, Any]:
     finally:
         store.close()
 
-    conn = sqlite3.connect(db)
-    try:
-        dataset_id = conn.execute(
-            "SELECT id FROM datasets WHERE uid = ?", (dataset_uid,)
-        ).fetchone()[0]
-        count_seconds = median_seconds(
-            runs, lambda: conn.execute(HAND_WRITTEN_COUNT, (dataset_id, "snow", "night")).fetchone()
-        )
-    finally:
-        conn.close()
-
     report: dict[str, Any] = {
         "items": imported,
         "runs_per_figure": runs,
         "sqlite_version": sqlite3.sqlite_version,
         "import": {"seconds": import_seconds, "items_per_second": imported / import_seconds},
     }
-    report.update(anyio.run(measure_api, db, dataset_uid, "listing", runs, count_seconds))
+    report.update(anyio.run(measure_api, db, dataset_uid, "listing", runs))
     report["database_bytes"] = db.stat().st_size
     return report
 

@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -411,6 +412,16 @@ async def _http_error(request: Request, error: Exception) -> Response:
     return JSONResponse({"detail": error.detail}, error.status_code, headers=error.headers)
 
 
+async def _database_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, sqlite3.OperationalError)
+    message = str(error)
+    if "locked" in message or "busy" in message:
+        # Another process (an import, most likely) holds the write lock longer than we wait.
+        detail = "The database is busy (an import may be running); try again shortly."
+        return JSONResponse({"detail": detail}, 503, headers={"Retry-After": "5"})
+    return await _server_error(request, error)
+
+
 async def _server_error(request: Request, error: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return JSONResponse({"detail": "A server error occurred."}, 500)
@@ -464,6 +475,7 @@ def create_app(
         ApiError: _api_error,
         ParameterError: _parameter_error,
         HTTPException: _http_error,
+        sqlite3.OperationalError: _database_error,
         Exception: _server_error,
     }
     app = Starlette(

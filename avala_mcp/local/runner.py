@@ -46,8 +46,9 @@ def base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/api/v1"
 
 
-def _server(app: ASGIApp, log_level: str) -> uvicorn.Server:
-    config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False)
+def _server(app: ASGIApp, log_level: str, *, access_log: bool = False) -> uvicorn.Server:
+    # Access logs go to stderr and never hold the key: it travels in a header, not the URL.
+    config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=access_log)
     return uvicorn.Server(config)
 
 
@@ -106,6 +107,6 @@ def api_command(args: argparse.Namespace) -> int:
     print(f"avala-mcp api: database {db_path}", file=sys.stderr)
     print(f"avala-mcp api: serving {base_url(sock)}", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
-        _server(app, "info").run(sockets=[sock])
+        _server(app, "info", access_log=True).run(sockets=[sock])
     sock.close()
     return 0

@@ -543,3 +543,30 @@ def test_new_uids_are_random_version_4_uuids() -> None:
         assert str(parsed) == text
         assert parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
+
+
+async def test_a_locked_database_is_503_not_a_crash(
+    local_db_path: Path, local_api_key: str
+) -> None:
+    app = create_app(local_db_path, api_key=local_api_key)
+    blocker = sqlite3.connect(local_db_path, isolation_level=None)
+    try:
+        # Another process's long write transaction (an import) holds the lock.
+        blocker.execute("BEGIN IMMEDIATE")
+        store = app_store(app)
+        store._writer.execute("PRAGMA busy_timeout = 0")  # fail at once instead of waiting
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver/api/v1",
+            headers={"X-Avala-Api-Key": local_api_key},
+        ) as client:
+            write = await client.post("/slices/", json={"name": "x", "dataset": DEMO_DATASET_UID})
+            read = await client.get(f"/slices/{DEMO_ORG}/{DEMO_SLICE_SLUG}/")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        close_app(app)
+    assert write.status_code == 503
+    assert write.headers["Retry-After"] == "5"
+    assert "busy" in write.json()["detail"]
+    assert read.status_code == 200  # readers are never blocked by the writer (WAL)
