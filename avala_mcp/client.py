@@ -389,7 +389,7 @@ class AvalaClient:
         while True:
             error: AvalaError
             try:
-                response = await self._http.request(method, path, params=params, json=body)
+                response = await self._attempt(method, path, params, body)
             except httpx.TransportError as failure:
                 error = self._network_error(failure)
                 sent = not isinstance(failure, _NOT_SENT)
@@ -435,6 +435,18 @@ class AvalaClient:
             )
             await self._sleep(wait)
             waited += wait
+
+    async def _attempt(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any
+    ) -> httpx.Response:
+        """One request, bounded as a whole by the timeout (README: seconds per API request).
+
+        httpx's own timeout bounds each read, so a server trickling its answer a byte at a time
+        could otherwise hold a call for as long as it liked.
+        """
+        with anyio.move_on_after(self._timeout):
+            return await self._http.request(method, path, params=params, json=body)
+        raise httpx.ReadTimeout(f"no complete answer within {self._timeout:g} s")
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter: uniform in [0, min(max, base * 2**attempt))."""
