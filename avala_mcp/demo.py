@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import anyio
 import mcp.types as types
 from mcp import Client
-from mcp.client.session import ClientRequestContext
+from mcp.client.session import ClientRequestContext, ElicitationFnT
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from avala_mcp.local.demo import (
@@ -255,7 +255,7 @@ def _metadata_summary(metadata: Any) -> str:
     return ", ".join(f"{k}={metadata[k]}" for k in keys if k in metadata)
 
 
-def _confirming_callback(transcript: Transcript) -> Any:
+def _confirming_callback(transcript: Transcript) -> ElicitationFnT:
     """An elicitation answer that says yes, printing the question as a user would see it."""
 
     async def answer(
