@@ -325,7 +325,7 @@ def summarize(slice_: Slice, owner: str | None = None) -> SliceSummary:
     return SliceSummary(
         name=slice_.name,
         slug=slice_.slug,
-        owner=slice_.owner or owner,
+        owner=_owner_of(slice_, owner),
         dataset=slice_.dataset,
         item_count=slice_.item_count,
         description=_shorten(slice_.description, _MAX_SUMMARY_CHARS)
@@ -337,7 +337,7 @@ def summarize(slice_: Slice, owner: str | None = None) -> SliceSummary:
 
 def describe(slice_: Slice, owner: str | None = None) -> SliceDetail:
     """A slice in full, with its resource URI when its owner is known."""
-    owner = slice_.owner or _owner_name(slice_) or owner
+    owner = _owner_of(slice_, owner)
     return SliceDetail(
         uid=slice_.uid,
         name=slice_.name,
@@ -353,11 +353,11 @@ def describe(slice_: Slice, owner: str | None = None) -> SliceDetail:
     )
 
 
-def _owner_name(slice_: Slice) -> str | None:
-    """Avala's newer responses name the owner ``owner_name``."""
-    extra = slice_.model_extra or {}
-    value = extra.get("owner_name")
-    return value if isinstance(value, str) and value else None
+def _owner_of(slice_: Slice, fallback: str | None) -> str | None:
+    """The slice's owner: the embedded API says ``owner``, Avala's newer responses
+    ``owner_name``; ``fallback`` (the owner asked about) covers responses with neither."""
+    named = (slice_.model_extra or {}).get("owner_name")
+    return slice_.owner or (named if isinstance(named, str) and named else None) or fallback
 
 
 def _concise_value(value: Any) -> Any:

@@ -250,3 +250,28 @@ async def test_concise_items_shorten_long_metadata_and_say_so(
             assert len(metadata[key]) < 100
     assert full["items"][0]["metadata"]["caption"] == "a rainy street at night " * 30
     assert len(full["items"][0]["metadata"]["polygon"]) == 200
+
+
+async def test_a_cloud_style_slice_gets_its_owner_from_owner_name(
+    local_app: Starlette, local_api_key: str, mode: str
+) -> None:
+    # Avala's cloud leaves out owner (and the embedded API's extras) and may say owner_name.
+    cloud_slice = {"uid": "u1", "name": "Cloudy", "slug": "cloudy", "owner_name": "acme-cloud"}
+
+    async def cloud(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/slices/someone/cloudy/"):
+            await send_json(send, 200, cloud_slice)
+            return
+        await local_app(scope, receive, send)
+
+    server = build_server(local_settings(local_api_key), transport=httpx.ASGITransport(app=cloud))
+    async with Client(server, mode=mode) as client:
+        slice_ = await success(client, "get_slice", {"owner": "someone", "slug": "cloudy"})
+    assert slice_ == {
+        "uid": "u1",
+        "name": "Cloudy",
+        "slug": "cloudy",
+        "owner": "acme-cloud",
+        "item_count": 0,
+        "uri": "avala://slices/acme-cloud/cloudy",
+    }
