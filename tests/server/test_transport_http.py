@@ -17,16 +17,18 @@ import httpx2
 import pytest
 import uvicorn
 from mcp import Client, MCPError
+from mcp.client.session import ClientRequestContext
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.transport_security import TransportSecurityMiddleware
+from mcp.types import ElicitRequestParams, ElicitResult
 from starlette.types import ASGIApp
 from transport_checks import ALL_TOOLS, WRITE_TOOLS, check_session
 
 from avala_mcp.cli import build_parser
 from avala_mcp.http_app import MCP_PATHS, transport_security
 from avala_mcp.local.demo import DEMO_DATASET_UID as UID
-from avala_mcp.local.demo import DEMO_ORG
+from avala_mcp.local.demo import DEMO_ORG, DEMO_SLICE_SLUG
 from avala_mcp.serve import create_http_app, load_settings, open_server
 
 pytestmark = pytest.mark.anyio
@@ -95,14 +97,30 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 @pytest.mark.parametrize(("transport", "flags"), TRANSPORTS)
-async def test_tools_and_failures_over_http(
+async def test_tools_failures_and_confirmed_delete_over_http(
     db_path: Path, transport: str, flags: list[str], mode: str
 ) -> None:
     async with (
         running(db_path, transport, *flags) as base,
-        Client(connect(base, transport), mode=mode) as client,
+        Client(connect(base, transport), mode=mode, elicitation_callback=_yes) as client,
     ):
         await check_session(client)
+
+        target = {"owner": DEMO_ORG, "slug": DEMO_SLICE_SLUG}
+        with anyio.fail_after(30):  # a lost confirmation round-trip must fail, not hang
+            deleted = await client.call_tool("delete_slice", target)
+            if deleted.is_error and flags == ["--stateless"] and mode == "legacy":
+                # No back channel to ask on: the documented fallback is an explicit confirm.
+                assert deleted.structured_content is not None
+                assert deleted.structured_content["error"]["type"] == "confirmation_required"
+                confirm = f"{DEMO_ORG}/{DEMO_SLICE_SLUG}"
+                deleted = await client.call_tool("delete_slice", {**target, "confirm": confirm})
+        assert not deleted.is_error
+        assert deleted.structured_content == {"deleted": True, **target}
+
+
+async def _yes(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+    return ElicitResult(action="accept", content={"confirm": True})
 
 
 @pytest.mark.parametrize(("transport", "flags"), TRANSPORTS)
