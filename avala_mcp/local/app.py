@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from avala_mcp.local import naming
+from avala_mcp.local import naming, strict_json
 from avala_mcp.local.demo import DEMO_USER
 from avala_mcp.local.filters import FilterError, parse_filter
 from avala_mcp.local.paging import (
@@ -135,10 +135,6 @@ class Gate:
 # --- request helpers ---------------------------------------------------------------------------
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 async def _json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object, or the seed's error for a body too large, not JSON, or bad."""
     declared = request.headers.get("content-length")
@@ -159,7 +155,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     if media != "application/json" and not media.endswith("+json"):
         raise ApiError(415, {"detail": f'Unsupported media type "{content_type}" in request.'})
     try:
-        data = json.loads(body, parse_constant=_reject_constant)
+        data = strict_json.loads(body)
     except ValueError as error:
         raise ApiError(400, {"detail": f"JSON parse error - {error}"}) from None
     if not isinstance(data, dict):

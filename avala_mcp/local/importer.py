@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from avala_mcp.local import naming
+from avala_mcp.local import naming, strict_json
 from avala_mcp.local.paths import default_db_path
 from avala_mcp.local.store import ImportFailed, NewItem, Store, StoreError
 
@@ -57,12 +57,7 @@ class _ByteLines:
                 raise RowError(f"line {self.line}: not valid UTF-8 ({error.reason})") from None
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-# Built once: json.loads/json.dumps with options build a new decoder/encoder on every call.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+# Built once: json.dumps with options would build a new encoder on every call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
@@ -87,7 +82,7 @@ def _check_url(url: object) -> str | None:
 def parse_jsonl_row(text: str, line: int) -> NewItem:
     """One JSONL line as an item."""
     try:
-        data = _DECODER.decode(text)
+        data = strict_json.loads(text)
     except ValueError as error:
         raise RowError(f"not valid JSON ({error})") from None
     if not isinstance(data, dict):

@@ -369,18 +369,24 @@ class Store:
         """Up to ``limit + 1`` slices from the cursor on, in the cursor's direction."""
         column = _ORDER_COLUMNS[ordering.field]
         descending = ordering.descending != (cursor is not None and not cursor.forward)
-        where = f"s.{_SCOPES[scope]} = ?"
-        params: list[Any] = [scope_id]
-        if cursor is not None:
-            where += f" AND ({column}, s.id) {'<' if descending else '>'} (?, ?)"
-            params.extend(cursor.key)
         direction = "DESC" if descending else "ASC"
-        sql = (
-            f"SELECT {_SLICE_COLUMNS} {_SLICE_FROM} WHERE {where} "
-            f"ORDER BY {column} {direction}, s.id {direction} LIMIT ?"
-        )
+        order = f"ORDER BY {column} {direction}, s.id {direction} LIMIT :n"
+        scoped = f"s.{_SCOPES[scope]} = :scope"
+        params: dict[str, Any] = {"scope": scope_id, "n": limit + 1}
+        select = f"SELECT {_SLICE_COLUMNS} {_SLICE_FROM} WHERE {scoped}"
         with self._read() as conn:
-            rows = conn.execute(sql, [*params, limit + 1]).fetchall()
+            if cursor is None:
+                return [Slice(*row) for row in conn.execute(f"{select} {order}", params)]
+            # Two index seeks: the rest of the cursor's tie group, then what lies past it. A
+            # row-value ``(column, id) > (?, ?)`` would seek on the column alone and scan the
+            # whole tie group, so a page's cost would grow with its depth among equal values.
+            after = "<" if descending else ">"
+            params.update(value=cursor.key[0], id=cursor.key[1])
+            ties = f"{select} AND {column} = :value AND s.id {after} :id ORDER BY s.id {direction}"
+            rows = conn.execute(f"{ties} LIMIT :n", params).fetchall()
+            if len(rows) <= limit:
+                params["n"] = limit + 1 - len(rows)
+                rows += conn.execute(f"{select} AND {column} {after} :value {order}", params)
         return [Slice(*row) for row in rows]
 
     def get_slice(self, owner_id: int, slug: str) -> Slice | None:
