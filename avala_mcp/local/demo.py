@@ -40,7 +40,9 @@ OTHER_DATASET_NAME = "Retail Shelves"
 OTHER_ITEM_COUNT = 300
 OTHER_SLICE_SLUG = "empty-shelves"
 
-# The filter the MCP demo builds; it matches a few dozen demo items.
+# The filter the MCP demo builds, and how many demo items it matches (a few dozen).
+RAINY_NIGHT_PEDESTRIANS_NAME = "Rainy night pedestrians"
+RAINY_NIGHT_PEDESTRIANS_COUNT = 39
 RAINY_NIGHT_PEDESTRIANS_FILTER: dict[str, Any] = {
     "and": [
         {"field": "metadata.time_of_day", "op": "eq", "value": "night"},

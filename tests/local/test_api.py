@@ -25,7 +25,9 @@ from avala_mcp.local.demo import (
     OTHER_DATASET_UID,
     OTHER_ORG,
     OTHER_SLICE_SLUG,
+    RAINY_NIGHT_PEDESTRIANS_COUNT,
     RAINY_NIGHT_PEDESTRIANS_FILTER,
+    RAINY_NIGHT_PEDESTRIANS_NAME,
     demo_data,
 )
 from avala_mcp.local.store import Store, StoreError
@@ -210,13 +212,14 @@ async def test_dataset_listing_holds_only_that_datasets_slices(
 
 async def test_create_with_filter_counts_exactly(local_http: httpx.AsyncClient) -> None:
     body = {
-        "name": "Rainy night pedestrians",
+        "name": RAINY_NIGHT_PEDESTRIANS_NAME,
         "dataset": DEMO_DATASET_UID,
         "filter": RAINY_NIGHT_PEDESTRIANS_FILTER,
     }
     response = await local_http.post("/slices/", json=body)
     assert response.status_code == 201
     expected = [item for item in _night_items() if matches(item, RAINY_NIGHT_PEDESTRIANS_FILTER)]
+    assert len(expected) == RAINY_NIGHT_PEDESTRIANS_COUNT
     assert 20 <= len(expected) <= 60  # "a few dozen", enough for the MCP demo's two pages
     assert response.json()["item_count"] == len(expected)
     assert response.json()["filter"] == RAINY_NIGHT_PEDESTRIANS_FILTER
