@@ -16,7 +16,7 @@ from typing import Any, Literal
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avala_mcp.config import is_loopback
 
@@ -112,6 +112,39 @@ class GuardMiddleware:
         return scheme.lower() == b"bearer" and token_ok
 
 
+class SingleResponse:
+    """Keeps to one response per request where the SDK's SSE endpoint sends two.
+
+    That endpoint returns an empty response once its event stream ends. When the stream ends
+    because the server is shutting down, the stream was never completed and uvicorn logs a
+    traceback for the second response; here the second response's start is dropped and its
+    (empty) body completes the stream instead.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = completed = False
+
+        async def send_once(message: Message) -> None:
+            nonlocal started, completed
+            if message["type"] == "http.response.start":
+                if started:
+                    return
+                started = True
+            elif message["type"] == "http.response.body":
+                if completed:
+                    return
+                completed = not message.get("more_body", False)
+            await send(message)
+
+        await self.app(scope, receive, send_once)
+
+
 async def _respond(
     send: Send, status: int, body: dict[str, str], headers: Sequence[tuple[bytes, bytes]] = ()
 ) -> None:
@@ -141,8 +174,8 @@ def build_http_app(
     """The app ``avala-mcp serve --transport sse|streamable-http`` runs under uvicorn."""
     security = transport_security(host)
     if transport == "sse":
-        app: ASGIApp = server.sse_app(
-            sse_path=MCP_PATHS["sse"], transport_security=security, host=host
+        app: ASGIApp = SingleResponse(
+            server.sse_app(sse_path=MCP_PATHS["sse"], transport_security=security, host=host)
         )
     else:
         app = server.streamable_http_app(

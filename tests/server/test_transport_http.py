@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import AsyncIterator, Generator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +211,18 @@ async def test_bearer_token_over_sse(db_path: Path, token_env: dict[str, str]) -
             assert message.status_code == 401
         async with Client(connect(base, "sse", TOKEN)) as client:
             assert not (await client.call_tool("list_slices", {"owner": DEMO_ORG})).is_error
+
+
+async def test_sse_server_stops_quietly_with_a_client_connected(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with httpx.AsyncClient() as http, AsyncExitStack() as open_streams:  # noqa: SIM117
+        # The stream's context outlives the server's: the server stops with the stream open.
+        async with running(db_path, "sse") as base:
+            url = base + MCP_PATHS["sse"]
+            stream = await open_streams.enter_async_context(http.stream("GET", url))
+            assert stream.status_code == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
 async def test_healthz_is_public(db_path: Path, token_env: dict[str, str]) -> None:
