@@ -6,7 +6,8 @@ Measures, on a generated dataset of ``--items`` items:
 - import throughput (items/s) through ``avala-mcp import``'s code path;
 - creating a slice with a selective filter (POST /slices/, in-process) against a hand-written
   parameterized ``SELECT COUNT(*)`` of the same filter on the same database (target ratio <= 1.2);
-- the first page of that slice's items against a page at depth >= 90% (target ratio <= 1.5);
+- the first page of that slice's items against a page at depth >= 90% (target ratio <= 1.5),
+  and the same for a slice holding the whole dataset (depth >= 900,000 of a million);
 - an owner's slice listing with ``--slices`` slices, last page against first (target <= 1.5).
 Times are medians of ``--repeat`` runs after one warm-up run; the two sides of each ratio run
 alternately, so that load from elsewhere on the machine weighs on both alike. A small ``--items``
@@ -33,6 +34,7 @@ import httpx
 
 from avala_mcp.local import close_app, create_app
 from avala_mcp.local.importer import import_file
+from avala_mcp.local.paging import Cursor, encode_cursor
 from avala_mcp.local.store import Store
 
 API_KEY = "benchmark-key"
@@ -156,6 +158,30 @@ async def measure_api(db: Path, dataset_uid: str, listing_owner: str, runs: int)
                 page_runs, lambda: _ok(client.get(first_url)), lambda: _ok(client.get(deep_url))
             )
 
+            # The whole dataset as one slice; its deep position (too far to walk page by page in
+            # a benchmark) comes from the item id there, encoded as the API's own cursor.
+            whole = await _ok(
+                client.post("/slices/", json={"name": "Everything", "dataset": dataset_uid}), 201
+            )
+            whole_url = f"/slices/{whole['owner']}/{whole['slug']}/items/list/"
+            whole_depth = math.ceil(whole["item_count"] * 0.9)
+            conn = sqlite3.connect(db)
+            try:
+                deep_id = conn.execute(
+                    "SELECT id FROM items WHERE dataset_id = ? ORDER BY id LIMIT 1 OFFSET ?",
+                    (dataset_id, whole_depth - 1),
+                ).fetchone()[0]
+            finally:
+                conn.close()
+            cursor = encode_cursor(Cursor("id", True, (deep_id,)))
+            whole_first_url = f"{whole_url}?limit={PAGE_LIMIT}"
+            whole_deep_url = f"{whole_url}?limit={PAGE_LIMIT}&cursor={cursor}"
+            whole_first, whole_deep = await paired_medians(
+                page_runs,
+                lambda: _ok(client.get(whole_first_url)),
+                lambda: _ok(client.get(whole_deep_url)),
+            )
+
             list_url: str | None = f"/slices/{listing_owner}/list/?limit={PAGE_LIMIT}"
             first_list_url = list_url
             last_list_url = list_url
@@ -189,6 +215,15 @@ async def measure_api(db: Path, dataset_uid: str, listing_owner: str, runs: int)
             "first_page_seconds": first,
             "deep_page_seconds": deep,
             "ratio": deep / first,
+            "target_ratio": 1.5,
+        },
+        "whole_dataset_item_pages": {
+            "limit": PAGE_LIMIT,
+            "slice_items": whole["item_count"],
+            "deep_page_position": whole_depth,
+            "first_page_seconds": whole_first,
+            "deep_page_seconds": whole_deep,
+            "ratio": whole_deep / whole_first,
             "target_ratio": 1.5,
         },
         "owner_slice_listing": {

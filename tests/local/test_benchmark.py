@@ -26,6 +26,10 @@ def test_benchmark_small_size_reports_every_figure(tmp_path: Path) -> None:
     pages = report["slice_item_pages"]
     assert pages["depth_fraction"] >= 0.9
     assert {"first_page_seconds", "deep_page_seconds", "ratio"} <= set(pages)
+    whole = report["whole_dataset_item_pages"]
+    assert whole["slice_items"] == 3000
+    assert whole["deep_page_position"] >= 2700
+    assert {"first_page_seconds", "deep_page_seconds", "ratio"} <= set(whole)
     listing = report["owner_slice_listing"]
     assert listing["slices"] == 25
     assert {"first_page_seconds", "last_page_seconds", "ratio"} <= set(listing)
