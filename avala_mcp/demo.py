@@ -80,7 +80,8 @@ class Transcript:
         # One argument a line, so a long filter or UUID stays readable.
         self.line(self._paint("36", f"   > {tool}("))
         for name, value in arguments.items():
-            self.wrapped("         ", "           ", f"{name}={_short(value)},", "36")
+            for line in _argument_lines(name, value):
+                self.wrapped("         ", "           ", line, "36")
         self.line(self._paint("36", "     )"))
 
     def wrapped(self, first: str, rest: str, text: str, colour: str = "") -> None:
@@ -101,6 +102,19 @@ class Transcript:
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 3] + "..."
+
+
+def _argument_lines(name: str, value: Any) -> list[str]:
+    """An argument as lines; a combined filter (``{"and": [...]}``) gets a line per part."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((combinator, parts),) = value.items()
+        if isinstance(parts, list) and parts:
+            return [
+                f"{name}={{{json.dumps(combinator)}: [",
+                *(f"    {_short(part)}," for part in parts),
+                "]},",
+            ]
+    return [f"{name}={_short(value)},"]
 
 
 class DemoSession:
