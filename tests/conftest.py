@@ -16,22 +16,64 @@ Embedded Slices API (``avala_mcp.local``), each on a fresh database with the dem
 - ``local_api_url``: a real uvicorn server on 127.0.0.1 at an ephemeral port, running in a
   background thread; the value is its base URL ``http://127.0.0.1:PORT/api/v1``. Works in sync and
   async tests; stopped after the test.
+
+Secrets (``canaries.py``): every test runs under a watch that sees what the suite's MCP clients
+receive (each tool result, resource, prompt, completion and protocol error of every
+``mcp.Client``, whatever the transport) and every log record emitted during the test; a canary
+in any of it fails the test. ``exposure.see(text, where)`` adds other output, such as a child
+process's stderr.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import canaries
 import httpx
 import pytest
+from canaries import Exposure
+from mcp import Client
 from starlette.applications import Starlette
 
 from avala_mcp.local import close_app, create_app
 from avala_mcp.local.runner import serve_in_thread
 
-LOCAL_API_KEY = "avk-canary-7f3a9c1e5b2d4086-do-not-log"
+LOCAL_API_KEY = canaries.API_KEY
+
+
+_WATCH = Exposure()
+
+
+@pytest.fixture(scope="session")
+def exposure() -> Iterator[Exposure]:
+    """The suite-wide watch; every ``mcp.Client`` in this process reports to it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in Exposure.WATCHED:
+            patch.setattr(Client, name, _WATCH.watching(name, getattr(Client, name)))
+        yield _WATCH
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How much output the secret watch checked: a figure for the issue's closing note."""
+    if _WATCH.seen:
+        terminalreporter.write_line(f"secret watch: {_WATCH.seen} results and log lines checked")
+
+
+@pytest.fixture(autouse=True)
+def _no_canary_escapes(exposure: Exposure) -> Iterator[None]:
+    """Fails the test if a canary reached a client or a log line while it ran."""
+    root = logging.getLogger()
+    # Added per test: a test that reconfigures logging may drop it, and the next gets it back.
+    root.addHandler(exposure)
+    try:
+        yield
+    finally:
+        root.removeHandler(exposure)
+    leaks, exposure.leaks = exposure.leaks, []
+    assert not leaks, "a canary secret escaped:\n" + "\n".join(leaks)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import canaries
 import httpx
 import pytest
 from mcp import Client, MCPError
@@ -18,7 +19,7 @@ from avala_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "bearer-canary-0b5e2d71-never-show"
+TOKEN = canaries.BEARER_TOKEN
 LEAKY = f"/api/v1/slices/{DEMO_ORG}/leaky/"
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import anyio
+import canaries
 import httpx
 import httpx2
 import pytest
@@ -29,8 +30,8 @@ from avala_mcp.local.demo import DEMO_ORG, DEMO_SLICE_SLUG
 pytestmark = pytest.mark.anyio
 
 SCRIPT = str(Path(sys.executable).with_name("avala-mcp"))
-CANARY_KEY = "canary-key-8d1e6f20a4b7"
-CANARY_TOKEN = "canary-token-51c0e9d3b2aa"
+CANARY_KEY = canaries.API_KEY
+CANARY_TOKEN = canaries.BEARER_TOKEN
 
 
 def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
