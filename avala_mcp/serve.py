@@ -62,7 +62,12 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Setti
 
 
 def check_startup(args: argparse.Namespace, settings: Settings) -> None:
-    """Refuse to start without a key, or on a non-loopback address without a bearer token."""
+    """Refuse to start without a key, or on a non-loopback address without a bearer token; warn
+    about flags that the chosen mode ignores."""
+    if args.db is not None and not args.local:
+        logger.warning("--db is used only with --local; ignoring it")
+    if args.stateless and args.transport != "streamable-http":
+        logger.warning("--stateless applies only to --transport streamable-http; ignoring it")
     settings.require_api_key()
     if args.transport != "stdio" and not is_loopback(args.host) and not settings.auth_token:
         raise ConfigError(

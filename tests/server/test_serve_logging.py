@@ -1,4 +1,5 @@
-"""Logging set up by ``serve``: stderr only, quiet by default, secrets never written."""
+"""Logging set up by ``serve``: stderr only, quiet by default, secrets never written; warnings
+about ignored flags."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from avala_mcp.cli import build_parser
 from avala_mcp.logs import REDACTED, configure_logging
+from avala_mcp.serve import check_startup, load_settings
 
 API_KEY = "canary-key-5b2f0d7e"
 TOKEN = "canary-token-9c41aa03"
@@ -64,3 +67,19 @@ def test_quiet_by_default_and_http_request_lines_only_when_debugging(
     configure_logging("DEBUG")
     logging.getLogger("httpx").info("HTTP Request: GET /slices/acme-ai/list/")
     assert "HTTP Request" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "warning"),
+    [
+        (["serve", "--db", "x.db"], "--db is used only with --local"),
+        (["serve", "--transport", "sse", "--stateless"], "--stateless applies only"),
+    ],
+)
+def test_ignored_flags_are_named(
+    caplog: pytest.LogCaptureFixture, argv: list[str], warning: str
+) -> None:
+    args = build_parser().parse_args(argv)
+    settings = load_settings(args, {"AVALA_API_KEY": API_KEY})
+    check_startup(args, settings)
+    assert warning in caplog.text
