@@ -64,16 +64,17 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Setti
 def check_startup(args: argparse.Namespace, settings: Settings) -> None:
     """Refuse to start without a key, or on a non-loopback address without a bearer token; warn
     about flags that the chosen mode ignores."""
-    if args.db is not None and not args.local:
-        logger.warning("--db is used only with --local; ignoring it")
-    if args.stateless and args.transport != "streamable-http":
-        logger.warning("--stateless applies only to --transport streamable-http; ignoring it")
     settings.require_api_key()
     if args.transport != "stdio" and not is_loopback(args.host) and not settings.auth_token:
         raise ConfigError(
             f"refusing to serve on {args.host} without a token: set AVALA_MCP_AUTH_TOKEN, "
             "or bind 127.0.0.1 (the default)"
         )
+    # Warnings last, so that a refusal stays the only line.
+    if args.db is not None and not args.local:
+        logger.warning("--db is used only with --local; ignoring it")
+    if args.stateless and args.transport != "streamable-http":
+        logger.warning("--stateless applies only to --transport streamable-http; ignoring it")
 
 
 @contextmanager
