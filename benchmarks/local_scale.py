@@ -78,23 +78,53 @@ def write_items(path: Path, count: int) -> None:
             )
 
 
-async def paired_medians(
+class Timing:
+    """Medians of wall time and of this process's CPU time (all threads) for one action."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return statistics.median(self.cpu)
+
+
+async def paired_timings(
     runs: int, first: Callable[[], Awaitable[Any]], second: Callable[[], Awaitable[Any]]
-) -> tuple[float, float]:
-    """Median wall times of two actions, run alternately after a warm-up of each.
+) -> tuple[Timing, Timing]:
+    """Time two actions, run alternately after a warm-up of each.
 
     Alternating means both see the same load from whatever else runs on the machine, so their
-    ratio stays meaningful on a shared, noisy host.
+    ratio stays meaningful on a shared host; CPU time, which that load barely touches, is kept
+    beside wall time.
     """
     await first()
     await second()
-    times: tuple[list[float], list[float]] = ([], [])
+    timings = (Timing(), Timing())
     for _ in range(runs):
-        for action, bucket in ((first, times[0]), (second, times[1])):
-            started = time.perf_counter()
+        for action, timing in zip((first, second), timings, strict=True):
+            wall, cpu = time.perf_counter(), time.process_time()
             await action()
-            bucket.append(time.perf_counter() - started)
-    return statistics.median(times[0]), statistics.median(times[1])
+            timing.cpu.append(time.process_time() - cpu)
+            timing.wall.append(time.perf_counter() - wall)
+    return timings
+
+
+def figures(base: Timing, other: Timing, base_name: str, other_name: str) -> dict[str, float]:
+    """Wall and CPU seconds of two timings, and their ratios (other / base)."""
+    return {
+        f"{base_name}_seconds": base.seconds,
+        f"{other_name}_seconds": other.seconds,
+        "ratio": other.seconds / base.seconds,
+        f"{base_name}_cpu_seconds": base.cpu_seconds,
+        f"{other_name}_cpu_seconds": other.cpu_seconds,
+        "cpu_ratio": other.cpu_seconds / base.cpu_seconds,
+    }
 
 
 async def _ok(response: Awaitable[httpx.Response], status: int = 200) -> dict[str, Any]:
@@ -136,9 +166,7 @@ async def measure_api(db: Path, dataset_uid: str, listing_owner: str, runs: int)
                 conn.execute(HAND_WRITTEN_COUNT, (dataset_id, "snow", "night")).fetchone()
 
             try:
-                count_seconds, create_seconds = await paired_medians(
-                    runs, hand_written_count, create_slice
-                )
+                count, create = await paired_timings(runs, hand_written_count, create_slice)
             finally:
                 conn.close()
             owner, slug, matched = created["owner"], created["slug"], created["item_count"]
@@ -154,7 +182,7 @@ async def measure_api(db: Path, dataset_uid: str, listing_owner: str, runs: int)
                 url = page["next"]
             deep_url = httpx.URL(url).copy_merge_params({"limit": PAGE_LIMIT})
             first_url = f"{items_url}?limit={PAGE_LIMIT}"
-            first, deep = await paired_medians(
+            first, deep = await paired_timings(
                 page_runs, lambda: _ok(client.get(first_url)), lambda: _ok(client.get(deep_url))
             )
 
@@ -176,7 +204,7 @@ async def measure_api(db: Path, dataset_uid: str, listing_owner: str, runs: int)
             cursor = encode_cursor(Cursor("id", True, (deep_id,)))
             whole_first_url = f"{whole_url}?limit={PAGE_LIMIT}"
             whole_deep_url = f"{whole_url}?limit={PAGE_LIMIT}&cursor={cursor}"
-            whole_first, whole_deep = await paired_medians(
+            whole_first, whole_deep = await paired_timings(
                 page_runs,
                 lambda: _ok(client.get(whole_first_url)),
                 lambda: _ok(client.get(whole_deep_url)),
@@ -190,7 +218,7 @@ async def measure_api(db: Path, dataset_uid: str, listing_owner: str, runs: int)
                 list_url = (await _ok(client.get(list_url)))["next"]
             assert first_list_url is not None
             assert last_list_url is not None
-            list_first, list_last = await paired_medians(
+            list_first, list_last = await paired_timings(
                 page_runs,
                 lambda: _ok(client.get(first_list_url)),
                 lambda: _ok(client.get(last_list_url)),
@@ -202,9 +230,7 @@ async def measure_api(db: Path, dataset_uid: str, listing_owner: str, runs: int)
         "create_slice": {
             "filter": SELECTIVE_FILTER,
             "matched_items": matched,
-            "create_seconds": create_seconds,
-            "hand_written_count_seconds": count_seconds,
-            "ratio": create_seconds / count_seconds,
+            **figures(count, create, "hand_written_count", "create"),
             "target_ratio": 1.2,
         },
         "slice_item_pages": {
@@ -212,26 +238,20 @@ async def measure_api(db: Path, dataset_uid: str, listing_owner: str, runs: int)
             "slice_items": matched,
             "deep_page_position": walked,
             "depth_fraction": walked / matched if matched else 0.0,
-            "first_page_seconds": first,
-            "deep_page_seconds": deep,
-            "ratio": deep / first,
+            **figures(first, deep, "first_page", "deep_page"),
             "target_ratio": 1.5,
         },
         "whole_dataset_item_pages": {
             "limit": PAGE_LIMIT,
             "slice_items": whole["item_count"],
             "deep_page_position": whole_depth,
-            "first_page_seconds": whole_first,
-            "deep_page_seconds": whole_deep,
-            "ratio": whole_deep / whole_first,
+            **figures(whole_first, whole_deep, "first_page", "deep_page"),
             "target_ratio": 1.5,
         },
         "owner_slice_listing": {
             "limit": PAGE_LIMIT,
             "slices": slices,
-            "first_page_seconds": list_first,
-            "last_page_seconds": list_last,
-            "ratio": list_last / list_first,
+            **figures(list_first, list_last, "first_page", "last_page"),
             "target_ratio": 1.5,
         },
     }

@@ -22,7 +22,13 @@ def test_benchmark_small_size_reports_every_figure(tmp_path: Path) -> None:
     assert report["import"]["items_per_second"] > 0
     create = report["create_slice"]
     assert 0 < create["matched_items"] < 3000
-    assert {"create_seconds", "hand_written_count_seconds", "ratio", "target_ratio"} <= set(create)
+    assert {
+        "create_seconds",
+        "hand_written_count_seconds",
+        "ratio",
+        "cpu_ratio",
+        "target_ratio",
+    } <= set(create)
     pages = report["slice_item_pages"]
     assert pages["depth_fraction"] >= 0.9
     assert {"first_page_seconds", "deep_page_seconds", "ratio"} <= set(pages)

@@ -367,3 +367,27 @@ def test_app_reuses_an_imported_dataset(
     assert response.status_code == 201
     assert response.json()["item_count"] == 10
     assert response.json()["owner"] == "lab"
+
+
+def test_import_streams_in_flat_memory(local_db_path: Path, tmp_path: Path) -> None:
+    import tracemalloc
+
+    from avala_mcp.local.importer import import_file
+    from avala_mcp.local.store import Store
+
+    file = tmp_path / "many.jsonl"
+    with file.open("w") as out:
+        for n in range(40_000):
+            out.write(json.dumps({"key": f"k{n:06d}", "metadata": {"pad": "x" * 120, "n": n}}))
+            out.write("\n")
+    store = Store(local_db_path)
+    tracemalloc.start()
+    try:
+        _, count = import_file(store, file, "lab", "Many")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        store.close()
+    assert count == 40_000
+    # Python holds about one batch at a time, never the file (which is about 7 MB).
+    assert peak < file.stat().st_size / 3
