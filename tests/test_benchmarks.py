@@ -1,0 +1,113 @@
+"""``python -m benchmarks --quick`` runs every figure and prints one well-formed JSON document.
+
+Only the shape is checked (every figure present, numbers where numbers belong, each ratio equal to
+subject / baseline), never a timing: the machine running the tests may be as loaded as it likes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.common import comparison, interleave, percentile
+from benchmarks.run import QUICK, figures, targets
+
+ROOT = Path(__file__).resolve().parents[1]
+FIGURES = {"cold_start", "call_overhead", "paging", "scale", "response_size", "concurrency"}
+
+
+def ratio_figures(report: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every part of the report that states a ratio, with its path."""
+    if isinstance(report, dict):
+        if "ratio" in report and "subject" in report:
+            yield path, report
+        for key, value in report.items():
+            yield from ratio_figures(value, f"{path}.{key}" if path else key)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@pytest.mark.slow
+def test_quick_run_reports_every_figure_as_ratios() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["quick"] is True
+    assert set(report["figures"]) == FIGURES
+    found = dict(ratio_figures(report["figures"]))
+    expected = {
+        "cold_start.local", "cold_start.cloud",
+        "call_overhead.in-memory", "call_overhead.stdio", "call_overhead.streamable-http",
+        "paging.walk",
+        "scale.create_slice", "scale.slice_item_pages", "scale.owner_slice_listing",
+        "response_size.list_slices", "response_size.list_slice_items",
+        "concurrency.burst",
+    }  # fmt: skip
+    assert expected <= set(found)
+    for path, figure in found.items():
+        assert is_number(figure["subject"]), path
+        assert is_number(figure["baseline"]), path
+        assert figure["baseline"] > 0, path
+        assert figure["ratio"] == pytest.approx(figure["subject"] / figure["baseline"]), path
+        target = figure["target_ratio"]
+        assert target is None or is_number(target), path
+        if target is not None:
+            assert figure["met"] is (figure["ratio"] <= target), path
+    overhead = report["figures"]["call_overhead"]["in-memory"]
+    assert overhead["baseline"] == pytest.approx(overhead["direct"] + overhead["echo"])
+    imports = report["figures"]["cold_start"]["imports"]
+    assert imports["local"]["top_beyond_floor"], "the import profile is empty"
+    # Without --local the embedded API stays out of the start-up path.
+    assert imports["cloud"]["watched_modules_imported"]["avala_mcp.local"] is False
+    burst = report["figures"]["concurrency"]["burst"]
+    assert burst["subject_detail"]["errors"] == 0
+    assert is_number(report["figures"]["paging"]["peak_rss_growth_mb"]["subject"])
+    verdicts = report["targets"]
+    assert set(verdicts) == {"met", "unmet"}
+    assert sorted(verdicts["met"] + verdicts["unmet"]) == sorted(name for name, _ in targets(
+        report["figures"]
+    ))  # fmt: skip
+
+
+def test_comparison_states_the_ratio_and_whether_the_target_is_met() -> None:
+    assert comparison(3.0, 2.0, 1.2, "s") == {
+        "subject": 3.0, "baseline": 2.0, "ratio": 1.5, "unit": "s",
+        "target_ratio": 1.2, "met": False,
+    }  # fmt: skip
+    assert comparison(1.0, 2.0, None, "bytes", note="x")["met"] is None
+
+
+def test_interleave_rotates_the_order_each_round() -> None:
+    order: list[str] = []
+
+    def action(name: str) -> Any:
+        return lambda: order.append(name) or 0.0
+
+    samples = interleave(3, {"a": action("a"), "b": action("b"), "c": action("c")})
+    assert order == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert {name: len(values) for name, values in samples.items()} == {"a": 3, "b": 3, "c": 3}
+
+
+def test_percentile_is_nearest_rank() -> None:
+    samples = [float(n) for n in range(1, 101)]
+    assert percentile(samples, 0.5) == 50.0
+    assert percentile(samples, 0.99) == 99.0
+    assert percentile([7.0], 0.99) == 7.0
+
+
+def test_targets_finds_every_verdict() -> None:
+    report = {"a": {"x": {"met": True}, "y": {"met": None}}, "b": {"met": False}}
+    assert dict(targets(report)) == {"a.x": True, "b": False}
+    assert set(figures(QUICK)) == FIGURES
