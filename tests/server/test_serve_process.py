@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import anyio
+import anyio.abc
 import canaries
 import httpx
 import httpx2
@@ -170,6 +171,17 @@ def test_unusable_database_is_one_line_and_a_failure(tmp_path: Path) -> None:
     assert "database" in line
 
 
+async def _wait_until_healthy(base: str, proc: anyio.abc.Process, errlog: IO[str]) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        while True:
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                assert proc.returncode is None, read_back(errlog)
+            await anyio.sleep(0.05)
+
+
 async def test_streamable_http_command(tmp_path: Path, errlog: IO[str]) -> None:
     port = unused_port()
     argv = [SCRIPT, "serve", "--local", "--db", str(tmp_path / "avala.db")]
@@ -178,14 +190,9 @@ async def test_streamable_http_command(tmp_path: Path, errlog: IO[str]) -> None:
     base = f"http://127.0.0.1:{port}"
     async with await anyio.open_process(argv, env=env, stderr=errlog) as proc:
         try:
-            async with httpx.AsyncClient(base_url=base) as http:
-                while True:  # readiness poll
-                    try:
-                        if (await http.get("/healthz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        assert proc.returncode is None, read_back(errlog)
-                    await anyio.sleep(0.05)
+            # A hang guard for the readiness poll, not a timing assertion.
+            with anyio.fail_after(60):
+                await _wait_until_healthy(base, proc, errlog)
             headers = {"Authorization": f"Bearer {CANARY_TOKEN}"}
             async with (
                 httpx2.AsyncClient(headers=headers) as client_http,
