@@ -10,7 +10,7 @@ import json
 import math
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +92,12 @@ def test_comparison_states_the_ratio_and_whether_the_target_is_met() -> None:
 def test_interleave_rotates_the_order_each_round() -> None:
     order: list[str] = []
 
-    def action(name: str) -> Any:
-        return lambda: order.append(name) or 0.0
+    def action(name: str) -> Callable[[], float]:
+        def run() -> float:
+            order.append(name)
+            return 0.0
+
+        return run
 
     samples = interleave(3, {"a": action("a"), "b": action("b"), "c": action("c")})
     assert order == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
