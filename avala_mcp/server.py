@@ -12,7 +12,6 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, cast
 
 import httpx
@@ -110,12 +109,29 @@ _JSON = TypeVar("_JSON")
 _UNEXPECTED = "unexpected error in the server; the details are in its log"
 
 
-@dataclass
 class ServerState:
     """What the lifespan opens: one client, one connection pool (per process on stdio and
-    streamable HTTP, per connection on SSE, whose transport runs the lifespan each time)."""
+    streamable HTTP, per connection on SSE, whose transport runs the lifespan each time).
 
-    client: AvalaClient
+    The client is made at the first request that needs it, not at start-up: for Avala's cloud
+    that means building httpx's network stack and loading the TLS certificate store, tens of
+    milliseconds a desktop client would otherwise wait for before it may even list the tools.
+    """
+
+    def __init__(self, open_client: Callable[[], AvalaClient]) -> None:
+        self._open_client = open_client
+        self._client: AvalaClient | None = None
+
+    @property
+    def client(self) -> AvalaClient:
+        if self._client is None:
+            self._client = self._open_client()
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the client's connections, if it was ever made."""
+        if self._client is not None:
+            await self._client.aclose()
 
 
 # Completion handlers get no request context, so a middleware binds the state to each request.
@@ -149,8 +165,11 @@ class AvalaServer(MCPServer[ServerState]):
     ) -> None:
         @asynccontextmanager
         async def lifespan(_: MCPServer[ServerState]) -> AsyncIterator[ServerState]:
-            async with AvalaClient.from_settings(settings, transport=transport) as client:
-                yield ServerState(client=client)
+            state = ServerState(lambda: AvalaClient.from_settings(settings, transport=transport))
+            try:
+                yield state
+            finally:
+                await state.aclose()
 
         self._settings = settings
         self._tools = {spec.name: spec for spec in TOOLS}
