@@ -15,13 +15,16 @@ process on the very app ``direct`` uses; over stdio and streamable HTTP they are
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
+from jsonschema.validators import validator_for  # type: ignore[import-untyped]  # no stubs
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -37,6 +40,7 @@ from benchmarks.common import (
     comparison,
     floor_command,
     http_servers,
+    interleave,
     interleave_async,
     median,
     seed_demo_db,
@@ -107,6 +111,39 @@ async def _measure(transport: str, calls: int, warm_up: int, db: Path, app: Any)
     )
 
 
+async def output_validation(rounds: int, app: Any) -> dict[str, Any]:
+    """What the SDK's client spends checking one result against the tool's output schema (it
+    does on every call, with jsonschema): get_slice's slice against echo's one string."""
+    settings = Settings(api_key=API_KEY, base_url=LOCAL_BASE_URL)
+    async with (
+        Client(build_server(settings, transport=httpx.ASGITransport(app=app))) as ours,
+        Client(build_floor()) as floor,
+    ):
+        checks = {}
+        for name, client, tool, arguments in (
+            ("get_slice", ours, "get_slice", GET_SLICE),
+            ("echo", floor, "echo", ECHO),
+        ):
+            listed = {t.name: t.output_schema for t in (await client.list_tools()).tools}
+            schema = listed[tool]
+            assert schema is not None
+            content = (await client.call_tool(tool, arguments)).structured_content
+            checks[name] = functools.partial(_validate_many, validator_for(schema)(schema), content)
+    samples = interleave(rounds, checks)
+    return {
+        "what": "seconds per result the SDK client spends on output-schema validation",
+        **{name: median(values) for name, values in samples.items()},
+    }
+
+
+def _validate_many(validator: Any, content: Any, repeats: int = 20) -> float:
+    started = time.perf_counter()
+    for _ in range(repeats):
+        if next(validator.iter_errors(content), None) is not None:
+            raise RuntimeError("a result does not match its tool's output schema")
+    return (time.perf_counter() - started) / repeats
+
+
 def measure(calls: int, warm_up: int, transports: tuple[str, ...]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="avala-bench-overhead-") as workdir:
         db = seed_demo_db(Path(workdir) / "overhead.sqlite3")
@@ -116,6 +153,10 @@ def measure(calls: int, warm_up: int, transports: tuple[str, ...]) -> dict[str, 
                 transport: anyio.run(_measure, transport, calls, warm_up, db, app)
                 for transport in transports
             }
+            # Where the in-memory overhead goes, beyond our code: see output_validation.
+            figures["client_output_validation"] = anyio.run(
+                output_validation, max(5, calls // 10), app
+            )
         finally:
             close_app(app)
     return {"what": "one get_slice call, median seconds", **figures}
