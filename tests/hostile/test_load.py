@@ -11,13 +11,11 @@ from typing import Any
 
 import anyio
 import pytest
+from hostile_checks import serving
 from mcp import Client
 from mcp.types import CallToolResult
 
-from avala_mcp.cli import build_parser
 from avala_mcp.local.demo import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
-from avala_mcp.local.runner import serve_in_thread
-from avala_mcp.serve import create_http_app, load_settings, open_server
 
 pytestmark = pytest.mark.anyio
 
@@ -37,14 +35,8 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def mcp_url(db_path: Path) -> Iterator[str]:
     """The streamable HTTP endpoint of ``serve --local --db DB``, served on 127.0.0.1."""
-    argv = ["serve", "--local", "--db", str(db_path), "--transport", "streamable-http"]
-    args = build_parser().parse_args(argv)
-    settings = load_settings(args, {})
-    with (
-        open_server(args, settings) as server,
-        serve_in_thread(create_http_app(args, settings, server)) as api_url,
-    ):
-        yield api_url.removesuffix("/api/v1") + "/mcp"
+    with serving(db_path) as url:
+        yield url
 
 
 def _call(index: int) -> tuple[str, dict[str, Any]]:
