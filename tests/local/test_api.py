@@ -31,7 +31,8 @@ from avala_mcp.local.demo import (
     demo_data,
 )
 from avala_mcp.local.store import Store, StoreError
-from tests.local.reference import matches
+
+from .reference import matches
 
 pytestmark = pytest.mark.anyio
 

@@ -20,7 +20,8 @@ from avala_mcp.local.filters import (
     compile_filter,
     parse_filter,
 )
-from tests.local.reference import matches
+
+from .reference import matches
 
 SCALARS: list[Any] = [None, True, False, -3, 0, 1, 2, 2.5, -0.25, "", "x", "xy", "night", "5"]
 
