@@ -227,12 +227,18 @@ class Store:
         self._write_lock = threading.Lock()
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._closed = False
-        self._writer = _connect(self.path)
+        try:
+            self._writer = _connect(self.path)
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: cannot open the database ({error})") from None
         try:
             mode = self._writer.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode != "wal":
                 raise StoreError(f"{self.path}: could not switch the database to WAL mode")
             self._initialize()
+        except sqlite3.DatabaseError as error:
+            self._writer.close()
+            raise StoreError(f"{self.path}: cannot use the database ({error})") from None
         except BaseException:
             self._writer.close()
             raise

@@ -518,6 +518,16 @@ def test_demo_data_is_deterministic(tmp_path: Path) -> None:
         second.close()
 
 
+def test_unopenable_paths_and_non_databases_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open the database"):
+        Store(tmp_path)  # a directory
+    garbage = tmp_path / "notes.txt"
+    garbage.write_bytes(b"just some text, not SQLite at all" * 100)
+    with pytest.raises(StoreError, match="file is not a database"):
+        Store(garbage)
+    assert garbage.read_bytes() == b"just some text, not SQLite at all" * 100
+
+
 def test_newer_or_foreign_databases_are_refused(tmp_path: Path) -> None:
     newer = tmp_path / "newer.sqlite3"
     with sqlite3.connect(newer) as conn:
