@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import ipaddress
 import os
 import secrets
@@ -15,8 +16,10 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
+import uvicorn.config
 from starlette.types import ASGIApp
 
 from avala_mcp.local.app import create_app
@@ -46,9 +49,19 @@ def base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/api/v1"
 
 
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with access lines on stderr too (its default puts them on stdout)."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    for handler in config["handlers"].values():
+        handler["stream"] = "ext://sys.stderr"
+    return config
+
+
 def _server(app: ASGIApp, log_level: str, *, access_log: bool = False) -> uvicorn.Server:
-    # Access logs go to stderr and never hold the key: it travels in a header, not the URL.
-    config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=access_log)
+    # Access lines never hold the key: it travels in a header, not in the URL.
+    config = uvicorn.Config(
+        app, log_level=log_level, lifespan="on", access_log=access_log, log_config=_log_config()
+    )
     return uvicorn.Server(config)
 
 

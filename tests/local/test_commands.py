@@ -262,7 +262,7 @@ def test_default_db_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 def _start_api(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "avala_mcp", "api", "--port", "0", *args],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env=env,
     )  # fmt: skip
     lines: list[str] = []
@@ -284,12 +284,11 @@ def api_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _stop(process: subprocess.Popen[str]) -> int:
+def _stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    """Interrupt the server; its exit code, stdout and the rest of its stderr."""
     process.send_signal(signal.SIGINT)
-    code = process.wait(timeout=WAIT_SECONDS)
-    assert process.stderr is not None
-    process.stderr.close()
-    return code
+    out, err = process.communicate(timeout=WAIT_SECONDS)
+    return process.returncode, out, err
 
 
 def test_api_command_serves_with_the_given_key(api_env: dict[str, str], local_api_key: str) -> None:
@@ -301,11 +300,13 @@ def test_api_command_serves_with_the_given_key(api_env: dict[str, str], local_ap
             f"{url.group(1)}/slices/{DEMO_ORG}/list/", headers={"X-Avala-Api-Key": local_api_key}
         )
     finally:
-        code = _stop(process)
+        code, out, err = _stop(process)
     assert response.status_code == 200
     assert response.headers["X-RateLimit-Limit"] == "100"
     assert code == 0
-    assert not any(local_api_key in line for line in lines)
+    assert out == ""  # logs, access lines included, go to stderr only
+    assert f"GET /api/v1/slices/{DEMO_ORG}/list/" in err
+    assert not any(local_api_key in line for line in [*lines, err])
     assert any(api_env[DB_ENV] in line for line in lines)
 
 
