@@ -584,3 +584,34 @@ async def test_a_locked_database_is_503_not_a_crash(
     assert write.headers["Retry-After"] == "5"
     assert "busy" in write.json()["detail"]
     assert read.status_code == 200  # readers are never blocked by the writer (WAL)
+
+
+async def test_a_waiting_write_never_blocks_the_event_loop(
+    local_app: Starlette, local_db_path: Path, local_http: httpx.AsyncClient
+) -> None:
+    import anyio
+
+    blocker = sqlite3.connect(local_db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process's write transaction holds the lock
+    released = False
+    try:
+        async with anyio.create_task_group() as group:
+            answers: list[httpx.Response] = []
+
+            async def create() -> None:
+                body = {"name": "Patient", "dataset": DEMO_DATASET_UID}
+                answers.append(await local_http.post("/slices/", json=body))
+
+            group.start_soon(create)
+            await anyio.wait_all_tasks_blocked()
+            # The create waits on SQLite's lock in a worker thread; reads still get answers.
+            read = await local_http.get(f"/slices/{DEMO_ORG}/{DEMO_SLICE_SLUG}/")
+            assert read.status_code == 200
+            assert answers == []
+            blocker.execute("ROLLBACK")
+            released = True
+    finally:
+        if not released:
+            blocker.execute("ROLLBACK")
+        blocker.close()
+    assert [answer.status_code for answer in answers] == [201]
