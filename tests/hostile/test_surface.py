@@ -1,11 +1,17 @@
-"""The HTTP surface under hostile requests, beyond what tests/server/test_transport_http.py and
+"""The transports under hostile requests, beyond what tests/server/test_transport_http.py and
 test_serve_process.py already cover (401 and no tool run, 421, 403, a non-loopback bind refused):
-bodies over the cap, bodies that are not JSON-RPC, and a session that keeps working after them.
+HTTP bodies over the cap, bodies and stdio lines that are not JSON-RPC, and a server that keeps
+working after them.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import canaries
@@ -108,3 +114,49 @@ async def test_bodies_that_are_not_json_rpc_are_parse_errors(tmp_path: Path) -> 
                 assert answer.json()["error"]["code"] == -32700, label
                 assert len(answer.content) < 1000, label  # the body is not repeated back
         await _still_serves(url)
+
+
+def test_stdio_survives_lines_that_are_not_json_rpc(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "avala_mcp", "serve", "--local", "--db", str(tmp_path / "db")]
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    lines = [*NOT_JSON_RPC.values(), b'{"jsonrpc": "2.0", "id": 9, "method": "no/such/method"}']
+    lines += [
+        json.dumps(INITIALIZE).encode(),
+        b'{"jsonrpc": "2.0", "method": "notifications/initialized"}',
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "list_slices", "arguments": {"owner": DEMO_ORG}},
+            }
+        ).encode(),
+    ]
+    with subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    ) as server:
+        assert server.stdin is not None
+        assert server.stdout is not None
+        server.stdin.write(b"".join(line.replace(b"\n", b" ") + b"\n" for line in lines))
+        server.stdin.flush()
+        answers: dict[int, dict[str, object]] = {}
+        out = b""
+        deadline = time.monotonic() + 60
+        while 2 not in answers and time.monotonic() < deadline:
+            if select.select([server.stdout], [], [], 1)[0]:
+                chunk = os.read(server.stdout.fileno(), 65536)
+                assert chunk, "the server closed stdout: the garbage killed it"
+                out += chunk
+                *complete, out = out.split(b"\n")
+                answers.update((m["id"], m) for m in map(json.loads, complete) if "id" in m)
+        server.stdin.close()
+        assert server.wait(timeout=60) == 0
+    assert answers[9]["error"] == {
+        "code": -32601,
+        "message": "Method not found",
+        "data": "no/such/method",
+    }
+    result = answers[2]["result"]
+    assert isinstance(result, dict)
+    assert not result.get("isError")
+    assert result["structuredContent"]["slices"]
