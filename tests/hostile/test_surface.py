@@ -33,16 +33,16 @@ AUTH = {"Authorization": f"Bearer {canaries.BEARER_TOKEN}"}
 HEADERS = {**AUTH, "Accept": "application/json, text/event-stream"}
 #: Past the SDK's 4 MiB cap on a request body.
 OVER_CAP = 5 * 2**20
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "hostile", "version": "0"},
-    },
-}
+
+
+def rpc(number: int, method: str, **params: object) -> dict[str, object]:
+    """A JSON-RPC request."""
+    return {"jsonrpc": "2.0", "id": number, "method": method, "params": params}
+
+
+HELLO = {"name": "hostile", "version": "0"}
+NIGHT_OWNER = {"owner": DEMO_ORG}
+INITIALIZE = rpc(1, "initialize", protocolVersion="2025-11-25", capabilities={}, clientInfo=HELLO)
 NOT_JSON_RPC = {
     "nested arrays": b"[" * 100_000 + b"]" * 100_000,
     "nested params": json.dumps(INITIALIZE)
@@ -65,7 +65,7 @@ async def _still_serves(url: str) -> None:
 
 
 def _oversized() -> bytes:
-    padded = {**INITIALIZE, "params": {**INITIALIZE["params"], "pad": "x" * OVER_CAP}}
+    padded = rpc(1, "initialize", **INITIALIZE["params"], pad="x" * OVER_CAP)  # type: ignore[arg-type]
     return json.dumps(padded).encode()
 
 
@@ -123,14 +123,7 @@ def test_stdio_survives_lines_that_are_not_json_rpc(tmp_path: Path) -> None:
     lines += [
         json.dumps(INITIALIZE).encode(),
         b'{"jsonrpc": "2.0", "method": "notifications/initialized"}',
-        json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "id": 2,
-                "method": "tools/call",
-                "params": {"name": "list_slices", "arguments": {"owner": DEMO_ORG}},
-            }
-        ).encode(),
+        json.dumps(rpc(2, "tools/call", name="list_slices", arguments=NIGHT_OWNER)).encode(),
     ]
     with subprocess.Popen(
         argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
