@@ -55,6 +55,9 @@ E = TypeVar("E", bound=AvalaError)
 
 API_KEY_HEADER = "X-Avala-Api-Key"
 MAX_LIMIT = 1000
+#: Largest answer read from the API. A page of MAX_LIMIT items with rich metadata fits; a proxy
+#: or a broken server streaming without end would otherwise fill memory until the timeout.
+MAX_RESPONSE_BYTES = 32 * 2**20
 #: Page size of the ``iter_*`` methods when none is given: few requests, little memory.
 ITER_PAGE_SIZE = 100
 
@@ -439,13 +442,20 @@ class AvalaClient:
     async def _attempt(
         self, method: str, path: str, params: Mapping[str, Any] | None, body: Any
     ) -> httpx.Response:
-        """One request, bounded as a whole by the timeout (README: seconds per API request).
+        """One request, bounded as a whole by the timeout (README: seconds per API request) and
+        its answer by MAX_RESPONSE_BYTES.
 
         httpx's own timeout bounds each read, so a server trickling its answer a byte at a time
         could otherwise hold a call for as long as it liked.
         """
+        request = self._http.build_request(method, path, params=params, json=body)
         with anyio.move_on_after(self._timeout):
-            return await self._http.request(method, path, params=params, json=body)
+            response = await self._http.send(request, stream=True)
+            try:
+                await _read_capped(response)
+            finally:
+                await response.aclose()
+            return response
         raise httpx.ReadTimeout(f"no complete answer within {self._timeout:g} s")
 
     def _backoff(self, attempt: int) -> float:
@@ -576,6 +586,29 @@ class _Arguments:
             else:
                 params["cursor"] = cursor
         return params
+
+
+async def _read_capped(response: httpx.Response) -> None:
+    """Read ``response``'s body into it, as ``aread()`` does, refusing one past the cap."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise _too_large(response)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise _too_large(response)
+        chunks.append(chunk)
+    # What aread() stores; read here so that the size is checked as the bytes arrive.
+    response._content = b"".join(chunks)
+
+
+def _too_large(response: httpx.Response) -> ServerError:
+    return ServerError(
+        f"the API's answer is larger than {MAX_RESPONSE_BYTES // 2**20} MiB; not read",
+        status=response.status_code,
+    )
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -46,6 +46,8 @@ SLICE = {
 OK = {"owner": "fault", "slug": "ok"}
 SILENT = {"owner": "fault", "slug": "silent"}
 HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body>"
+# Past the client's cap on an answer (32 MiB), far below what would strain the machine.
+FLOOD_MIB = 40
 # A trickle of this many bytes, one per TRICKLE_GAP seconds, takes minutes: past any timeout.
 TRICKLE_BYTES = 2000
 TRICKLE_GAP = 0.05
@@ -122,6 +124,16 @@ class FaultApi:
         await send(
             {"type": "http.response.body", "body": b'{"uid": "1", "name":', "more_body": True}
         )
+
+    async def _flood(self, receive: Receive, send: Send, count: int) -> None:
+        """A valid slice whose description runs to FLOOD_MIB MiB, sent as fast as it goes."""
+        await _start(send, 200, b"application/json", [])
+        rest = {key: value for key, value in SLICE.items() if key != "description"}
+        head = json.dumps({**rest, "description": ""}).encode()[:-2]  # ends before '"}'
+        await send({"type": "http.response.body", "body": head, "more_body": True})
+        for _ in range(FLOOD_MIB):  # bounded, and unread chunks stop when the client leaves
+            await send({"type": "http.response.body", "body": b"x" * 2**20, "more_body": True})
+        await send({"type": "http.response.body", "body": b'"}'})
 
     async def _silent(self, receive: Receive, send: Send, count: int) -> None:
         """Never answers; returns once the client gives up and disconnects."""
@@ -262,6 +274,22 @@ async def test_a_slow_trickle_is_cut_at_the_timeout(fault_api: FaultApi, client:
     assert error["type"] == "network"
     assert f"within {TIMEOUT:g} s" in error["message"]
     assert api.requests["trickle"] == 1 + RETRIES
+
+
+async def test_an_endless_answer_is_cut_at_the_size_cap(fault_api: FaultApi) -> None:
+    """A server streaming without end must not fill the MCP server's memory until the timeout."""
+    # A timeout far beyond the test: only the cap can end the request.
+    server = server_for(fault_api.base_url, timeout=600, max_retries=RETRIES)
+    async with Client(server) as mcp_client:
+        with anyio.fail_after(HANG):
+            result = await mcp_client.call_tool("get_slice", {"owner": "fault", "slug": "flood"})
+    # Not through failure(): on a regression its message would print the 40 MiB answer.
+    assert result.is_error, "the whole answer was read and returned"
+    assert result.structured_content is not None
+    error = result.structured_content["error"]
+    assert error["type"] == "server_error"
+    assert "larger than 32 MiB" in error["message"]
+    assert fault_api.requests["flood"] == 1  # not retried: the same answer would come again
 
 
 async def test_a_next_link_to_another_host_is_not_followed(
