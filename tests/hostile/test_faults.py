@@ -109,6 +109,13 @@ class FaultApi:
     async def _html_502(self, receive: Receive, send: Send, count: int) -> None:
         await _raw(send, 502, HTML_502, b"text/html", retry_after="0")
 
+    async def _redirect(self, receive: Receive, send: Send, count: int) -> None:
+        """A redirect to another host: following it would hand that host the API key."""
+        elsewhere = f"http://127.0.0.1:{self.other_port}{PREFIX}ok/".encode()
+        headers = [(b"location", elsewhere), (b"content-length", b"0")]
+        await _start(send, 302, b"text/plain", headers)
+        await send({"type": "http.response.body", "body": b""})
+
     async def _truncated_json(self, receive: Receive, send: Send, count: int) -> None:
         await _raw(send, 200, json.dumps(SLICE).encode()[:25])
 
@@ -222,6 +229,7 @@ async def fault(client: Client, slug: str) -> dict[str, Any]:
         ("html-502", "server_error", 502, True, 1 + RETRIES, "non-JSON response"),
         ("cut-off", "network", None, True, 1 + RETRIES, "connection"),
         ("silent", "network", None, True, 1 + RETRIES, f"within {TIMEOUT:g} s"),
+        ("redirect", "server_error", 302, False, 1, "redirects are not followed"),
         ("truncated-json", "server_error", 200, False, 1, "not JSON"),
         ("malformed-json", "server_error", 200, False, 1, "not JSON"),
         ("wrong-shape", "server_error", None, False, 1, "not a valid Slice"),
@@ -242,6 +250,7 @@ async def test_each_fault_is_its_failure_type_within_the_retry_bound(
     assert said in error["message"]
     assert error["hint"]
     assert fault_api.requests[slug] == attempts  # counted where they land: the bound held
+    assert fault_api.elsewhere == 0
     text = json.dumps(error)
     assert "<html" not in text  # a proxy's page is described, never repeated
     assert '"uid"' not in text
