@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import canaries
 import httpx
 import httpx2
 import pytest
@@ -33,7 +34,7 @@ from avala_mcp.serve import create_http_app, load_settings, open_server
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "canary-token-3f9b1c77e2"
+TOKEN = canaries.BEARER_TOKEN
 TRANSPORTS = [
     pytest.param("streamable-http", [], id="streamable-http"),
     pytest.param("streamable-http", ["--stateless"], id="streamable-http-stateless"),
