@@ -1,6 +1,6 @@
 """Memory over many calls, reduced for CI: benchmarks/soak.py runs and reports a stable process.
 
-The full run is ``python benchmarks/soak.py --calls 10000 --trace``; here a few hundred calls with
+The full run is ``python benchmarks/soak.py --calls 10000 --trace``; here 200 calls with
 a bound generous enough that only a gross leak (tens of kilobytes kept per call) trips it.
 """
 
@@ -18,7 +18,7 @@ GENEROUS_BYTES_PER_CALL = 64 * 1024
 
 def test_soak_reports_stable_memory() -> None:
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--calls", "300", "--warmup", "100"],
+        [sys.executable, str(SCRIPT), "--calls", "200", "--warmup", "50"],
         capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
