@@ -91,23 +91,35 @@ async def _measure(transport: str, calls: int, warm_up: int, db: Path, app: Any)
         AvalaClient.from_settings(settings, transport=httpx.ASGITransport(app=app)) as direct,
         clients(transport, db, app) as (ours, floor),
     ):
-        actions: dict[str, Callable[[], Awaitable[float]]] = {
-            "mcp": timed(lambda: checked(ours.call_tool("get_slice", GET_SLICE))),
-            "direct": timed(lambda: direct.get_slice(DEMO_ORG, DEMO_SLICE_SLUG)),
-            "echo": timed(lambda: checked(floor.call_tool("echo", ECHO))),
+        calls_of: dict[str, Callable[[], Awaitable[Any]]] = {
+            "mcp": lambda: checked(ours.call_tool("get_slice", GET_SLICE)),
+            "direct": lambda: direct.get_slice(DEMO_ORG, DEMO_SLICE_SLUG),
+            "echo": lambda: checked(floor.call_tool("echo", ECHO)),
         }
+        actions = {name: timed(call) for name, call in calls_of.items()}
         await interleave_async(warm_up, actions)
         samples = await interleave_async(calls, actions)
-    mcp, direct_s, echo = (median(samples[name]) for name in ("mcp", "direct", "echo"))
+        figure = _figure(samples, TARGET, calls=calls)
+        if transport == "in-memory":
+            # Everything runs in this process here, so its CPU time can be measured too.
+            cpu = {name: timed(call, time.process_time) for name, call in calls_of.items()}
+            figure["cpu"] = _figure(await interleave_async(calls, cpu), None)
+    return figure
+
+
+def _figure(
+    samples: dict[str, list[float]], target: float | None, **context: Any
+) -> dict[str, Any]:
+    mcp, direct, echo = (median(samples[name]) for name in ("mcp", "direct", "echo"))
     return comparison(
         mcp,
-        direct_s + echo,
-        TARGET,
+        direct + echo,
+        target,
         "s",
         baseline_is="direct AvalaClient.get_slice + the SDK's echo tool call",
-        direct=direct_s,
+        direct=direct,
         echo=echo,
-        calls=calls,
+        **context,
     )
 
 
