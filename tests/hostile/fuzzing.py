@@ -294,16 +294,21 @@ async def check_call(client: Client, tool: str, arguments: dict[str, Any], tally
         assert error["fields"], error
 
 
-async def fuzz(client: Client, calls: int, tally: Tally | None = None) -> Tally:
+async def fuzz(
+    client: Client, calls: int, tally: Tally | None = None, *, derandomize: bool = False
+) -> Tally:
     """Run ``calls`` fuzzed tool calls on ``client``; raises at the first broken contract.
 
     hypothesis runs in a worker thread and hands each call to this event loop, where the client
-    lives; on a failure it shrinks to a minimal example and raises that.
+    lives; on a failure it shrinks to a minimal example and raises that. ``derandomize`` draws
+    the same calls every run: the suite uses it so that CI is reproducible, while the on-demand
+    script explores afresh each time.
     """
     tally = tally if tally is not None else Tally()
 
     @settings(
         max_examples=calls,
+        derandomize=derandomize,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
