@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
+from seed_examples import SEED_SLICE
 
 from avala_mcp.errors import (
     MAX_MESSAGE_LENGTH,
@@ -226,17 +226,6 @@ def test_invalid_input_names_each_argument() -> None:
         repr(error)
         == "InvalidInputError(status=None, message='invalid owner: bad; invalid limit: too big')"
     )
-
-
-SEED_SLICE: dict[str, Any] = {
-    "uid": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
-    "name": "Night Driving Scenes",
-    "slug": "night-driving-scenes",
-    "description": "Images captured in low-light driving conditions",
-    "item_count": 340,
-    "created_at": "2025-03-15T08:30:00Z",
-    "updated_at": "2025-03-16T12:00:00Z",
-}
 
 
 def test_slice_keeps_unknown_fields_and_round_trips_to_json() -> None:

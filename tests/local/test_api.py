@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from seed_examples import SEED_SLICE
 from starlette.applications import Starlette
 
 from avala_mcp.local import app_store, close_app, create_app
@@ -36,15 +37,6 @@ from .reference import matches
 
 pytestmark = pytest.mark.anyio
 
-SEED_SLICE = {
-    "uid": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
-    "name": "Night Driving Scenes",
-    "slug": "night-driving-scenes",
-    "description": "Images captured in low-light driving conditions",
-    "item_count": 340,
-    "created_at": "2025-03-15T08:30:00Z",
-    "updated_at": "2025-03-16T12:00:00Z",
-}
 SEED_FIELDS = list(SEED_SLICE)
 SLICE_FIELDS = [*SEED_FIELDS, "owner", "dataset", "filter"]
 ITEM_FIELDS = ["uid", "key", "dataset", "url", "metadata", "created_at", "updated_at"]
