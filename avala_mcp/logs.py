@@ -42,7 +42,7 @@ class RedactingFilter(logging.Filter):
             return True
         # Render now: arguments may hold a secret, and the formatter would otherwise render the
         # traceback after this filter ran.
-        record.msg = self.redact(record.getMessage())
+        record.msg = self.redact(_render(record))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)
@@ -51,6 +51,18 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True
+
+
+def _render(record: logging.LogRecord) -> str:
+    """The record's message; a malformed call (wrong arguments) still gives readable text.
+
+    Handlers do not guard their filters, so an exception here would reach whatever code made
+    the log call (a request handler in the SDK, httpx or uvicorn) instead of being reported.
+    """
+    try:
+        return record.getMessage()
+    except Exception:
+        return f"{record.msg!s} (unformattable log arguments: {record.args!r})"
 
 
 def configure_logging(level: str, secrets: Iterable[str | None] = ()) -> None:

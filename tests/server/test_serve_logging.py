@@ -49,6 +49,20 @@ def test_secrets_are_redacted_from_messages_arguments_and_tracebacks(
 
 
 @pytest.mark.usefixtures("restore_logging")
+def test_a_malformed_log_call_is_written_not_raised_at_the_caller(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", secrets=[API_KEY])
+    # One argument for two placeholders: logging reports this itself; the filter must not
+    # turn it into an exception in the code that logged.
+    logging.getLogger("avala_mcp.test").warning("key %s and %s", API_KEY)
+    err = capsys.readouterr().err
+    assert "unformattable log arguments" in err
+    assert API_KEY not in err
+    assert REDACTED in err
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_quiet_by_default_and_http_request_lines_only_when_debugging(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
