@@ -140,6 +140,8 @@ _ERROR_BY_STATUS: dict[int, type[AvalaError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
+    # Too large a body is the caller's to fix (a smaller filter or description), not the API's.
+    413: ValidationError,
     422: ValidationError,
     429: RateLimitError,
 }
@@ -164,7 +166,7 @@ def error_from_response(
         message = f"{message} (redirects are not followed; check AVALA_BASE_URL)"
     if error_class is RateLimitError and retry_after is not None:
         message = f"{message} (retry after {_format_seconds(retry_after)})"
-    return error_class(
+    error = error_class(
         message,
         status=status,
         fields=fields,
@@ -172,6 +174,9 @@ def error_from_response(
         retry_after=retry_after,
         code=code,
     )
+    if status == 413:
+        error.hint = "the request is too large: send a shorter description or a smaller filter"
+    return error
 
 
 def parse_retry_after(

@@ -45,6 +45,7 @@ def clock() -> datetime:
         (404, NotFoundError, "not_found", False),
         (405, ServerError, "server_error", False),
         (409, ConflictError, "conflict", False),
+        (413, ValidationError, "validation", False),
         (422, ValidationError, "validation", False),
         (429, RateLimitError, "rate_limited", True),
         (500, ServerError, "server_error", False),
@@ -63,6 +64,13 @@ def test_each_status_maps_to_its_error(
     assert error.status == status
     assert error.message.startswith("Nope.")
     assert error.retryable is retryable
+
+
+def test_too_large_a_request_says_what_to_shrink() -> None:
+    error = error_from_response(httpx.Response(413, json={"detail": "Too large."}))
+    assert error.type == "validation"
+    assert error.hint is not None
+    assert "smaller filter" in error.hint
 
 
 def test_a_redirect_says_to_check_the_base_url() -> None:
