@@ -492,6 +492,10 @@ class AvalaClient:
         return error
 
 
+#: Path words of the API that an owner or a slug in the same place would be mistaken for.
+_ROUTE_WORDS = {"owner": "dataset", "slug": "list"}
+
+
 class _Arguments:
     """Checks a call's arguments, collecting every problem into one InvalidInputError."""
 
@@ -513,6 +517,11 @@ class _Arguments:
                 f"got {_show(value)}; expected 1-100 ASCII letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit",
             )
+            return ""
+        if _ROUTE_WORDS.get(name) == value:
+            # /slices/{owner}/list/ and /slices/dataset/{uid}/ are other endpoints' paths, so
+            # such a request would reach the wrong endpoint; no real owner or slug is named so.
+            self.refuse(name, f"'{value}' cannot be a{'n' * (name == 'owner')} {name}")
             return ""
         return quote(value, safe="")
 

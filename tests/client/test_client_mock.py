@@ -782,6 +782,15 @@ async def test_bad_slug_is_refused_for_every_method(value: str) -> None:
         assert list(error.fields or {}) == ["slug"]
 
 
+async def test_words_of_other_endpoints_paths_are_refused() -> None:
+    # get_slice(o, "list") would read /slices/o/list/, the owner's listing, and an owner named
+    # "dataset" would reach /slices/dataset/{uid}/.
+    slug_error = await invalid(lambda c: c.get_slice("acme-ai", "list"))
+    owner_error = await invalid(lambda c: c.list_slices("dataset"))
+    assert slug_error.fields == {"slug": ["'list' cannot be a slug"]}
+    assert owner_error.fields == {"owner": ["'dataset' cannot be an owner"]}
+
+
 async def test_every_bad_argument_is_named_at_once() -> None:
     error = await invalid(lambda c: c.get_slice("../x", "a/b"))
     assert list(error.fields or {}) == ["owner", "slug"]
