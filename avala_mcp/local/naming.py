@@ -44,6 +44,15 @@ def with_suffix(base: str, number: int) -> str:
     return base[: MAX_SLUG_LENGTH - len(suffix)].rstrip("-") + suffix
 
 
+def suffix_prefix(base: str) -> str:
+    """A prefix that every ``with_suffix(base, n)`` starts with, for any n of up to 18 digits.
+
+    The longer the number, the more of ``base`` its suffix cuts off, so the slugs already taken
+    from ``base`` are found by this shortest prefix, not by ``base``'s own length.
+    """
+    return with_suffix(base, 10**18 - 1).rpartition("-")[0]
+
+
 def first_free_slug(base: str, taken: set[str]) -> str:
     """``base`` itself if free, else ``base-2``, ``base-3``, ... the first one not taken."""
     if base not in taken and base not in RESERVED_SLUGS:

@@ -572,11 +572,14 @@ def _get_slice(conn: sqlite3.Connection, owner_id: int, slug: str) -> Slice | No
 
 
 def _free_slug(conn: sqlite3.Connection, owner_id: int, base: str) -> str:
+    # Every slug that starts like any ``base-N`` could (a superset, narrowed by first_free_slug),
+    # found by an index range: slugs are ASCII, so nothing of the family sorts past prefix+DEL.
+    prefix = naming.suffix_prefix(base)
     taken = {
         row[0]
         for row in conn.execute(
-            "SELECT slug FROM slices WHERE owner_id = ? AND (slug = ? OR slug GLOB ?)",
-            (owner_id, base, naming.with_suffix(base, 0)[:-1] + "[0-9]*"),
+            "SELECT slug FROM slices WHERE owner_id = ? AND slug >= ? AND slug < ?",
+            (owner_id, prefix, prefix + "\x7f"),
         )
     }
     return naming.first_free_slug(base, taken)
