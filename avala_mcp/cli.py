@@ -14,8 +14,6 @@ from pathlib import Path
 
 from avala_mcp import __version__
 
-#: The subcommands, in the order ``--help`` lists them.
-COMMANDS = ("serve", "api", "demo", "import")
 _TOP_LEVEL_FLAGS = ("-h", "--help", "--version")
 
 
@@ -23,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command-line surface (DESIGN §5)."""
     parser = argparse.ArgumentParser(
         prog="avala-mcp",
-        description="MCP server for Avala dataset slices (filtered subsets of a dataset).",
+        description="MCP server for Avala dataset slices (filtered subsets of a dataset). "
+        "Without a command, runs 'serve' and accepts its options.",
     )
     parser.add_argument("--version", action="version", version=f"avala-mcp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -64,7 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start the server on a temporary demo database, drive it with a real MCP "
         "client and print the session as a transcript.",
     )
-    _add_db_argument(demo)
+    demo.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="SQLite database to run the demo on (default: a temporary one, removed afterwards)",
+    )
 
     importer = commands.add_parser(
         "import",
@@ -136,8 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     # ``avala-mcp [serve options]`` is ``avala-mcp serve [serve options]``, as desktop clients
-    # configure it; only the top-level flags (help, version) stand without a command.
-    if not words or (words[0] not in COMMANDS and words[0] not in _TOP_LEVEL_FLAGS):
+    # configure it; a first word that is not an option is a command (argparse names the valid
+    # ones if it is not), and the top-level flags (help, version) stand alone.
+    if not words or (words[0].startswith("-") and words[0] not in _TOP_LEVEL_FLAGS):
         words.insert(0, "serve")
     args = parser.parse_args(words)
     command = args.command

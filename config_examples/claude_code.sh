@@ -1,6 +1,8 @@
 #!/bin/sh
-# Claude Code: register avala-mcp with `claude mcp add` (options before the name, the server's
-# command line after `--`). Run one of these.
+# Claude Code: register avala-mcp with `claude mcp add NAME [options] -- COMMAND...`: the
+# server's name first (an option such as --env placed before it would take the name as one of
+# its values), then the server's command line after `--`. Copy the one line you need; this file
+# is not meant to be run as a whole.
 
 # Against Avala's cloud, with your API key:
 claude mcp add avala --env AVALA_API_KEY="$AVALA_API_KEY" -- avala-mcp serve

@@ -44,11 +44,12 @@ def test_module_entry_point_matches_console_script() -> None:
         ["api", "--rate-limit", "many"],
         ["serve", "--transport", "websocket"],
         ["import", "items.jsonl"],
+        ["bogus"],
     ],
 )
 def test_bad_arguments_are_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        build_parser().parse_args(argv)
+        main(argv)
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
 
