@@ -15,7 +15,12 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def loads(text: str | bytes) -> Any:
-    """Decode JSON text (bytes are read as UTF-8); ValueError when it is not strict JSON."""
+    """Decode JSON text (bytes are read as UTF-8); ValueError when it is not strict JSON or
+    is nested too deeply to decode."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    return _DECODER.decode(text)
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        # Arrays or objects nested past Python's recursion limit: bad input, not a crash.
+        raise ValueError("nested too deeply") from None

@@ -365,6 +365,17 @@ async def test_not_json(local_http: httpx.AsyncClient) -> None:
         "/slices/", content=b'{"name": NaN}', headers={"Content-Type": "application/json"}
     )
     assert nan.status_code == 400
+    # Well under 1 MiB, but nested past the decoder's recursion limit.
+    deep = b'{"name": "x", "dataset": "%s", "filter": %s%s}' % (
+        DEMO_DATASET_UID.encode(),
+        b"[" * 100_000,
+        b"]" * 100_000,
+    )
+    nested = await local_http.post(
+        "/slices/", content=deep, headers={"Content-Type": "application/json"}
+    )
+    assert nested.status_code == 400
+    assert nested.json() == {"detail": "JSON parse error - nested too deeply"}
     listing = await local_http.post("/slices/", json=[1, 2])
     assert listing.status_code == 400
     assert listing.json() == {

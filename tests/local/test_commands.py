@@ -128,6 +128,14 @@ def test_csv_cells(text: str, value: object) -> None:
         ),
         ("nan.jsonl", b'{"key": "a", "metadata": {"x": NaN}}\n', ["line 1: not valid JSON"]),
         ("bytes.jsonl", b'{"key": "a"}\n{"key": "\xff"}\n', ["line 2: not valid UTF-8"]),
+        (
+            "deep.jsonl",
+            b'{"key": "a"}\n{"key": "b", "metadata": {"x": '
+            + b"[" * 100_000
+            + b"]" * 100_000
+            + b"}}\n",
+            ["line 2: not valid JSON (nested too deeply)"],
+        ),
         ("short.csv", b"key,url,w\na,u,1\nb,u\n", ["line 3: expected 3 fields, got 2"]),
         ("nokey.csv", b"name,url\na,u\n", ["line 1: the header has no 'key' column"]),
         ("twice.csv", b"key,w,w\na,1,2\n", ["line 1: the header has repeated column 'w'"]),
