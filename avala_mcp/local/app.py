@@ -80,7 +80,12 @@ async def _run(function: Callable[..., T], *args: Any) -> T:
 
 
 class Gate:
-    """ASGI middleware: rate-limits by key, authenticates, and stamps rate-limit headers."""
+    """ASGI middleware: authenticates, rate-limits, and stamps rate-limit headers.
+
+    A valid key has its own bucket; a request without one (a missing, mistyped or guessed key)
+    is charged to its client address, so neither a flood of made-up keys nor the unauthenticated
+    get a fresh allowance per request.
+    """
 
     def __init__(self, app: ASGIApp, store: Store, limiter: RateLimiter | None) -> None:
         self.app = app
@@ -94,10 +99,14 @@ class Gate:
             await self.app(scope, receive, send)
             return
         key = Headers(scope=scope).get(API_KEY_HEADER)
+        user_id = await self._authenticate(key) if key else None
         extra: dict[str, str] = {}
         if self.limiter is not None:
-            client = scope.get("client")
-            identity = hash_key(key) if key else f"client:{client[0] if client else '?'}"
+            if key and user_id is not None:
+                identity = f"key:{hash_key(key)}"
+            else:
+                client = scope.get("client")
+                identity = f"client:{client[0] if client else '?'}"
             decision = self.limiter.take(identity)
             extra = decision.headers()
             if not decision.allowed:
@@ -107,7 +116,6 @@ class Gate:
                 )
                 await JSONResponse({"detail": detail}, 429, headers=extra)(scope, receive, send)
                 return
-        user_id = await self._authenticate(key) if key else None
         if user_id is None:
             await JSONResponse(_INVALID_KEY, 401, headers=extra)(scope, receive, send)
             return
@@ -481,6 +489,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.store = store
+    app.state.limiter = limiter
     return app
 
 

@@ -2,6 +2,9 @@
 
 A caller may spend up to ``per_minute`` requests at once (the burst allowance), and regains them
 at ``per_minute`` per minute. Every decision carries the ``X-RateLimit-*`` headers to send.
+
+A bucket that has refilled to capacity is the same as no bucket, so it is dropped; and there are
+never more than ``max_buckets``: past that, the least recently used one goes first.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,21 +42,53 @@ class Decision:
 class RateLimiter:
     """Token buckets keyed by caller identity."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_buckets: int = 10_000,
+    ) -> None:
         if per_minute < 1:
             raise ValueError(f"rate limit must be at least 1 per minute, got {per_minute}")
+        if max_buckets < 1:
+            raise ValueError(f"max_buckets must be at least 1, got {max_buckets}")
         self.per_minute = per_minute
+        self.max_buckets = max_buckets
         self._rate = per_minute / 60.0  # tokens per second
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # identity -> (tokens, as of)
+        # identity -> (tokens, as of), least recently used first
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many buckets are held (callers seen recently whose bucket is not full)."""
+        with self._lock:
+            return len(self._buckets)
+
+    def _tokens(self, bucket: tuple[float, float], now: float) -> float:
+        tokens, as_of = bucket
+        return min(float(self.per_minute), tokens + (now - as_of) * self._rate)
+
+    def _evict(self, now: float) -> None:
+        """Drop full buckets from the least recently used end, and any beyond the bound.
+
+        A bucket untouched for a whole minute is full, so whatever stays was used within the
+        last minute (or is one of the ``max_buckets`` most recent).
+        """
+        buckets = self._buckets
+        while buckets:
+            oldest, bucket = next(iter(buckets.items()))
+            if len(buckets) < self.max_buckets and self._tokens(bucket, now) < self.per_minute:
+                break
+            del buckets[oldest]
 
     def take(self, identity: str) -> Decision:
         """Spend one token of ``identity``'s bucket if it has one."""
         with self._lock:
             now = self._clock()
-            tokens, as_of = self._buckets.get(identity, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - as_of) * self._rate)
+            bucket = self._buckets.pop(identity, None)
+            self._evict(now)
+            tokens = float(self.per_minute) if bucket is None else self._tokens(bucket, now)
             allowed = tokens >= 1.0
             if allowed:
                 tokens -= 1.0

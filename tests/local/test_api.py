@@ -476,6 +476,30 @@ async def test_rate_limit(local_db_path: Path, local_api_key: str) -> None:
     assert anonymous.headers["X-RateLimit-Remaining"] == "2"
 
 
+async def test_made_up_keys_share_their_clients_bucket(
+    local_db_path: Path, local_api_key: str
+) -> None:
+    app = create_app(local_db_path, api_key=local_api_key, rate_limit=3)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver/api/v1"
+        ) as client:
+            guesses = [
+                await client.get(f"/slices/{DEMO_ORG}/list/", headers={"X-Avala-Api-Key": f"k{n}"})
+                for n in range(200)
+            ]
+            valid = await client.get(
+                f"/slices/{DEMO_ORG}/list/", headers={"X-Avala-Api-Key": local_api_key}
+            )
+        held = len(app.state.limiter)
+    finally:
+        close_app(app)
+    assert [guess.status_code for guess in guesses] == [401] * 3 + [429] * 197
+    # The valid key has its own allowance; the guesses left one bucket (their client's), not 200.
+    assert valid.status_code == 200
+    assert held == 2
+
+
 async def test_no_rate_limit_headers_when_off(local_http: httpx.AsyncClient) -> None:
     response = await local_http.get(f"/slices/{DEMO_ORG}/list/")
     assert "X-RateLimit-Limit" not in response.headers

@@ -52,3 +52,27 @@ def test_retry_after_reflects_a_slow_rate() -> None:
 def test_a_limit_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         RateLimiter(0)
+
+
+def test_full_buckets_are_dropped() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(60, clock=clock)
+    for n in range(1000):
+        assert limiter.take(f"caller-{n}").allowed
+        clock.now += 1.0
+    # A bucket left alone for a minute has refilled: only the last minute's callers are held.
+    assert len(limiter) <= 61
+    clock.now += 60
+    limiter.take("late")
+    assert len(limiter) == 1
+
+
+def test_buckets_are_bounded_and_the_least_recently_used_goes_first() -> None:
+    limiter = RateLimiter(5, clock=FakeClock(), max_buckets=10)
+    limiter.take("busy")
+    for n in range(100):
+        limiter.take(f"caller-{n}")
+        limiter.take("busy")
+        assert len(limiter) <= 10
+    # "busy" was used after every other caller, so it kept its bucket (and ran dry).
+    assert not limiter.take("busy").allowed
