@@ -175,8 +175,18 @@ class AvalaServer(MCPServer[ServerState]):
         self._tools = {spec.name: spec for spec in TOOLS}
         self._prompts = {spec.name: spec for spec in PROMPTS}
         self._owners = _Owners(settings.default_owner)
+        # Each secret as it may show in a result: itself, and JSON-escaped as it is inside a JSON
+        # string (a key may hold quotes and backslashes). Longest first, so the escaped form is
+        # redacted before the secret inside it.
         self._secrets = sorted(
-            {s for s in (settings.api_key, settings.auth_token) if s}, key=len, reverse=True
+            {
+                form
+                for secret in (settings.api_key, settings.auth_token)
+                if secret
+                for form in (secret, _compact(secret)[1:-1])
+            },
+            key=len,
+            reverse=True,
         )
         super().__init__(
             "avala",
@@ -226,9 +236,10 @@ class AvalaServer(MCPServer[ServerState]):
 
     def _scrub(self, result: CallToolResult) -> CallToolResult:
         """The result without any known secret: a last line of defence, should one slip in."""
-        if not self._secrets or not any(
-            secret in result.model_dump_json() for secret in self._secrets
-        ):
+        if not self._secrets:
+            return result
+        text = _searchable_text(result)
+        if not any(secret in text for secret in self._secrets):
             return result
         logger.warning("a secret was scrubbed from a tool result")
         return CallToolResult.model_validate(
@@ -501,6 +512,21 @@ def _tool_result(payload: dict[str, Any], *, is_error: bool = False) -> CallTool
         structured_content=payload,
         is_error=is_error,
     )
+
+
+def _searchable_text(result: CallToolResult) -> str:
+    """Text holding everything in ``result`` a secret could hide in.
+
+    Every tool result is built by _tool_result: one text block, the compact JSON of the
+    structured content. That text, already built, is all there is to search: JSON escapes a
+    string character by character, so a secret anywhere in the structured content shows in it
+    as its escaped form (which AvalaServer searches for as well). A result of any other shape is
+    searched whole.
+    """
+    match result.content:
+        case [TextContent(text=text)]:
+            return text
+    return result.model_dump_json()
 
 
 def _success(output: ToolOutput) -> CallToolResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -9,8 +10,13 @@ import canaries
 import httpx
 import pytest
 from mcp import Client, MCPError
-from mcp.types import ElicitRequestParams, ElicitResult, ResourceTemplateReference
-from mcp_checks import local_settings, send_json
+from mcp.types import (
+    ElicitRequestParams,
+    ElicitResult,
+    ResourceTemplateReference,
+    TextResourceContents,
+)
+from mcp_checks import call_tool, local_settings, send_json, text_of
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
@@ -81,3 +87,27 @@ async def test_secrets_never_reach_results_or_logs(
     for secret in (local_api_key, TOKEN):
         assert secret not in output
         assert secret not in caplog.text
+
+
+async def test_a_secret_with_json_escapes_is_scrubbed_everywhere(
+    local_app: Starlette, local_api_key: str, mode: str
+) -> None:
+    """A secret holding a quote and a backslash shows escaped in a result's JSON text, and
+    as itself in its structured content: both are scrubbed, and the two still agree."""
+    secret = 'tok"en\\canary-5d1e'
+    server = build_server(
+        local_settings(local_api_key, auth_token=secret),
+        transport=httpx.ASGITransport(app=_leaking(local_app, secret)),
+    )
+    async with Client(server, mode=mode) as client:
+        result = await call_tool(client, "get_slice", {"owner": DEMO_ORG, "slug": "leaky"})
+        resource = await client.read_resource(f"avala://slices/{DEMO_ORG}/leaky")
+    assert result.structured_content is not None
+    assert result.structured_content["description"] == "key=[redacted]"
+    (contents,) = resource.contents
+    assert isinstance(contents, TextResourceContents)
+    assert json.loads(contents.text)["description"] == "key=[redacted]"
+    escaped = json.dumps(secret)[1:-1]
+    for seen in (result.model_dump_json(), text_of(result), contents.text):
+        assert secret not in seen
+        assert escaped not in seen
