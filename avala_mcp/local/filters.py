@@ -23,8 +23,10 @@ OPERATORS = (*COMPARISONS, "in", "nin", "contains", "exists")
 _OPERATOR_LIST = ", ".join(OPERATORS)
 _COLUMN_FIELDS = ("key", "created_at")
 _INT64 = 2**63
-# A metadata name may hold anything but the separator, the JSON-path quote and control characters.
-_NAME_RE = re.compile(r'^[^."\x00-\x1f\x7f]+$')
+# A metadata name may hold anything but the separator, and what cannot be quoted in a JSON path
+# ``$."name"``: the quote, the backslash (SQLite reads it as an escape there, so such a name never
+# matches) and control characters.
+_NAME_RE = re.compile(r'^[^."\\\x00-\x1f\x7f]+\Z')
 
 Scalar: TypeAlias = str | int | float | bool
 
@@ -151,7 +153,7 @@ def _check_field(field: object, path: str) -> None:
         if not _NAME_RE.match(name):
             raise FilterError(
                 f"{path}: bad metadata name {name!r} in {field!r}; names are non-empty and hold "
-                "no '\"' or control characters"
+                "no '\"', '\\' or control characters"
             )
 
 

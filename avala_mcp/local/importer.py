@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 import re
 import sys
@@ -20,7 +19,7 @@ from typing import IO, Any
 
 from avala_mcp.local import naming, strict_json
 from avala_mcp.local.paths import default_db_path
-from avala_mcp.local.store import ImportFailed, NewItem, Store, StoreError
+from avala_mcp.local.store import ImportFailed, NewItem, Store, StoreError, metadata_json
 
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 50
@@ -55,14 +54,6 @@ class _ByteLines:
                 yield raw.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise RowError(f"line {self.line}: not valid UTF-8 ({error.reason})") from None
-
-
-# Built once: json.dumps with options would build a new encoder on every call.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _metadata_json(metadata: dict[str, Any]) -> str:
-    return _ENCODER.encode(metadata)
 
 
 def _check_key(key: object) -> str:
@@ -101,7 +92,7 @@ def parse_jsonl_row(text: str, line: int) -> NewItem:
     return NewItem(
         key=_check_key(data.get("key")),
         url=_check_url(data.get("url")),
-        metadata_json=_metadata_json(metadata),
+        metadata_json=metadata_json(metadata),
         line=line,
     )
 
@@ -171,7 +162,7 @@ def _csv_rows(lines: _ByteLines, errors: list[str]) -> Iterator[NewItem]:
             errors.append(f"line {start}: {error}")
             continue
         metadata = {name: csv_value(cell) for name, cell in row.items() if cell != ""}
-        yield NewItem(key=key, url=url, metadata_json=_metadata_json(metadata), line=start)
+        yield NewItem(key=key, url=url, metadata_json=metadata_json(metadata), line=start)
 
 
 class Progress:

@@ -198,6 +198,19 @@ class NewItem:
     line: int = 0
 
 
+# Built once: json.dumps with options would build a new encoder on every call.
+_METADATA_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def metadata_json(metadata: dict[str, Any]) -> str:
+    """How item metadata is stored, by every writer: compact, and non-ASCII as itself.
+
+    Never ``\\u`` escapes: SQLite's JSON path lookup compares object keys as stored, so a key
+    written escaped would never be found by a filter on that name.
+    """
+    return _METADATA_ENCODER.encode(metadata)
+
+
 def now_stamp() -> str:
     """The current time in the API's format."""
     return demo.stamp(datetime.now(UTC))
@@ -676,7 +689,7 @@ def _insert_demo(conn: sqlite3.Connection, data: demo.DemoData) -> None:
                     dataset_id,
                     item.key,
                     item.url,
-                    json.dumps(item.metadata),
+                    metadata_json(item.metadata),
                     item.created_at,
                     item.created_at,
                 )
