@@ -95,7 +95,8 @@ def open_server(args: argparse.Namespace, settings: Settings) -> Iterator[MCPSer
 
     db_path = settings.db_path or default_db_path()
     try:
-        app = create_app(db_path, api_key=settings.require_api_key())
+        # A session key: valid while this process runs, never written to the database.
+        app = create_app(db_path, session_key=settings.require_api_key())
     except (OSError, sqlite3.Error, StoreError) as exc:
         raise ConfigError(f"cannot open the embedded API's database {db_path}: {exc}") from None
     logger.info("embedded Slices API in-process, database %s", db_path)

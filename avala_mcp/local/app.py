@@ -87,12 +87,19 @@ class Gate:
     get a fresh allowance per request.
     """
 
-    def __init__(self, app: ASGIApp, store: Store, limiter: RateLimiter | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: Store,
+        limiter: RateLimiter | None,
+        session_keys: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.store = store
         self.limiter = limiter
         # Keys are never revoked, so a key once found stays valid: skip the database next time.
-        self._known: dict[str, int] = {}
+        # Session keys (key -> user id) are known only here, in memory, and never stored.
+        self._known: dict[str, int] = dict(session_keys or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -450,18 +457,25 @@ def create_app(
     db_path: str | os.PathLike[str],
     *,
     api_key: str | None = None,
+    session_key: str | None = None,
     rate_limit: int | None = None,
 ) -> Starlette:
     """The embedded Slices API on the SQLite database at ``db_path`` (created with demo data).
 
-    ``api_key`` becomes a valid key of the demo user; ``rate_limit`` switches on rate limiting
-    (requests per minute per key). Works with or without lifespan events; call ``close_app``
-    when done in-process (the lifespan's shutdown does the same under a server).
+    ``api_key`` becomes a key of the demo user stored (hashed) in the database, so it stays valid
+    for later apps on the same file (``avala-mcp api --api-key``). ``session_key`` is a key of
+    the demo user valid only for this app: held in memory, never stored, gone when the app is
+    (``avala-mcp serve --local``). ``rate_limit`` switches on rate limiting (requests per minute
+    per key). Works with or without lifespan events; call ``close_app`` when done in-process
+    (the lifespan's shutdown does the same under a server).
     """
     store = Store(db_path)
     try:
         if api_key is not None:
             store.add_api_key(DEMO_USER, api_key)
+        session_keys: dict[str, int] = {}
+        if session_key is not None:
+            session_keys[session_key] = store.user_id(DEMO_USER)
         limiter = None if rate_limit is None else RateLimiter(rate_limit)
     except BaseException:
         store.close()
@@ -484,7 +498,7 @@ def create_app(
     }
     app = Starlette(
         routes=[Mount("/api/v1", routes=_routes(api))],
-        middleware=[Middleware(Gate, store=store, limiter=limiter)],
+        middleware=[Middleware(Gate, store=store, limiter=limiter, session_keys=session_keys)],
         exception_handlers=handlers,
         lifespan=lifespan,
     )

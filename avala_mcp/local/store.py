@@ -324,17 +324,17 @@ class Store:
     # --- accounts and keys -----------------------------------------------------------------
 
     def add_api_key(self, username: str, key: str) -> None:
-        """Make ``key`` a valid API key of ``username`` (an existing user)."""
+        """Make ``key`` a valid API key of ``username`` (an existing user), for good."""
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT id FROM accounts WHERE slug = ? AND kind = 'user'", (username,)
-            ).fetchone()
-            if row is None:
-                raise StoreError(f"no user {username!r}")
             conn.execute(
                 "INSERT OR IGNORE INTO api_keys (key_hash, user_id, created_at) VALUES (?, ?, ?)",
-                (hash_key(key), row[0], now_stamp()),
+                (hash_key(key), _user_id(conn, username), now_stamp()),
             )
+
+    def user_id(self, username: str) -> int:
+        """The id of an existing user; StoreError if there is none."""
+        with self._read() as conn:
+            return _user_id(conn, username)
 
     def user_for_key(self, key: str) -> int | None:
         """The id of the user whose key this is, or None."""
@@ -574,6 +574,15 @@ def new_uid() -> str:
 def _item_row(dataset_id: int, item: NewItem, stamp: str) -> tuple[Any, ...]:
     """The parameters of ``_INSERT_ITEM`` for a new item."""
     return (new_uid(), dataset_id, item.key, item.url, item.metadata_json, stamp, stamp)
+
+
+def _user_id(conn: sqlite3.Connection, username: str) -> int:
+    row = conn.execute(
+        "SELECT id FROM accounts WHERE slug = ? AND kind = 'user'", (username,)
+    ).fetchone()
+    if row is None:
+        raise StoreError(f"no user {username!r}")
+    return int(row[0])
 
 
 def _get_slice(conn: sqlite3.Connection, owner_id: int, slug: str) -> Slice | None:
