@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import ipaddress
 import os
 import secrets
 import socket
@@ -22,6 +21,7 @@ import uvicorn
 import uvicorn.config
 from starlette.types import ASGIApp
 
+from avala_mcp.config import is_loopback
 from avala_mcp.local.app import create_app
 from avala_mcp.local.demo import DEMO_USER
 from avala_mcp.local.paths import default_db_path
@@ -85,15 +85,6 @@ def serve_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Ite
         sock.close()
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def api_command(args: argparse.Namespace) -> int:
     """``avala-mcp api``: serve the embedded Slices API over HTTP until interrupted."""
     db_path = args.db or default_db_path()
@@ -111,7 +102,7 @@ def api_command(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"avala-mcp api: cannot bind {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print(
             f"avala-mcp api: warning: binding {args.host}, reachable from other machines; "
             "anyone with the API key can read and change this database",
