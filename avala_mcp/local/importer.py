@@ -20,11 +20,11 @@ from typing import IO, Any
 from avala_mcp.local import naming, strict_json
 from avala_mcp.local.paths import default_db_path
 from avala_mcp.local.store import ImportFailed, NewItem, Store, StoreError, metadata_json
+from avala_mcp.models import SEGMENT_RE
 
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 50
 MAX_KEY_LENGTH = 1024
-OWNER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _RESERVED_OWNERS = frozenset({"dataset"})
 _JSONL_FIELDS = frozenset({"key", "url", "metadata"})
 _INT_RE = re.compile(r"^-?(0|[1-9][0-9]*)$")
@@ -247,7 +247,7 @@ def import_file(
 
 def check_owner(owner: str) -> str | None:
     """Why ``owner`` cannot name an owner, or None if it can."""
-    if not OWNER_RE.match(owner):
+    if not SEGMENT_RE.match(owner):
         return "must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit"
     if owner in _RESERVED_OWNERS:
         return f"{owner!r} is reserved"

@@ -167,6 +167,8 @@ def test_bad_files_change_nothing(
     [
         (["--owner", "bad owner!", "--dataset", "x"], "--owner 'bad owner!'"),
         (["--owner", "dataset", "--dataset", "x"], "'dataset' is reserved"),
+        # An owner the tools could never name (Python's "$" would let the newline through).
+        (["--owner", "lab\n", "--dataset", "x"], "--owner 'lab\\n'"),
         (["--owner", "lab", "--dataset", "  "], "--dataset: This field may not be blank."),
     ],
 )
