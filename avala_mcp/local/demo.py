@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from avala_mcp.local import naming
+
 DEMO_USER = "demo"
 DEMO_ORG = "acme-ai"
 DEMO_DATASET_UID = "550e8400-e29b-41d4-a716-446655440000"
@@ -210,7 +212,7 @@ def _driving_scenes() -> DemoDataset:
         DemoSlice(
             uid=_uid(f"slice:{name}"),
             name=name,
-            slug=name.lower().replace(" ", "-"),
+            slug=naming.slugify(name),
             description=description,
             filter=query,
             created_at=stamp(datetime(2025, 2, 1, 10, 0, tzinfo=UTC) + timedelta(days=3 * n)),
