@@ -59,6 +59,10 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
+#: Log levels uvicorn knows, quietest last.
+_UVICORN_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
 def _server(app: ASGIApp, log_level: str, *, access_log: bool = False) -> uvicorn.Server:
     # Access lines never hold the key: it travels in a header, not in the URL.
     config = uvicorn.Config(
@@ -88,6 +92,15 @@ def serve_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Ite
 def api_command(args: argparse.Namespace) -> int:
     """``avala-mcp api``: serve the embedded Slices API over HTTP until interrupted."""
     db_path = args.db or default_db_path()
+    log_level = os.environ.get("AVALA_MCP_LOG_LEVEL", "").strip().lower() or "info"
+    if log_level not in _UVICORN_LEVELS:
+        print(
+            f"avala-mcp api: AVALA_MCP_LOG_LEVEL is {log_level!r}; set it to one of "
+            f"{', '.join(level.upper() for level in _UVICORN_LEVELS)}",
+            file=sys.stderr,
+        )
+        return 2
+    from_environment = not args.api_key and bool(os.environ.get("AVALA_API_KEY"))
     key = args.api_key or os.environ.get("AVALA_API_KEY") or None
     generated = key is None
     if key is None:
@@ -110,9 +123,17 @@ def api_command(args: argparse.Namespace) -> int:
         )
     if generated:
         print(f"avala-mcp api: API key of user {DEMO_USER!r}: {key}", file=sys.stderr)
+    elif from_environment:
+        # Said aloud: a user's real cloud key, exported for other tools, now also opens this API.
+        print(
+            f"avala-mcp api: the key in AVALA_API_KEY is now a key of user {DEMO_USER!r} here",
+            file=sys.stderr,
+        )
     print(f"avala-mcp api: database {db_path}", file=sys.stderr)
     print(f"avala-mcp api: serving {base_url(sock)}", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
-        _server(app, "info", access_log=True).run(sockets=[sock])
+        # A development server shows each request at INFO, its default here;
+        # AVALA_MCP_LOG_LEVEL=WARNING (or above) keeps it quiet.
+        _server(app, log_level, access_log=log_level in ("debug", "info")).run(sockets=[sock])
     sock.close()
     return 0

@@ -277,14 +277,19 @@ def _start_api(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[s
     )  # fmt: skip
     lines: list[str] = []
     assert process.stderr is not None
+    # Raw reads: select() sees the pipe, not what a text wrapper has already buffered, so a
+    # readline() loop would wait for output that was already read.
+    fd, pending = process.stderr.fileno(), ""
     while True:
-        ready, _, _ = select.select([process.stderr], [], [], WAIT_SECONDS)
+        ready, _, _ = select.select([fd], [], [], WAIT_SECONDS)
         assert ready, f"no output from avala-mcp api: {lines}"
-        line = process.stderr.readline()
-        assert line, f"avala-mcp api exited: {lines}"
-        lines.append(line)
-        if "serving http" in line:
-            return process, lines
+        chunk = os.read(fd, 65536).decode()
+        assert chunk, f"avala-mcp api exited: {lines}"
+        *complete, pending = (pending + chunk).split("\n")
+        for line in complete:
+            lines.append(f"{line}\n")
+            if "serving http" in line:  # the last line the callers read
+                return process, lines
 
 
 @pytest.fixture
@@ -318,6 +323,39 @@ def test_api_command_serves_with_the_given_key(api_env: dict[str, str], local_ap
     assert f"GET /api/v1/slices/{DEMO_ORG}/list/" in err
     assert not any(local_api_key in line for line in [*lines, err])
     assert any(api_env[DB_ENV] in line for line in lines)
+
+
+def test_api_command_says_it_adopts_the_environment_key_and_honours_the_log_level(
+    api_env: dict[str, str], local_api_key: str
+) -> None:
+    env = {**api_env, "AVALA_API_KEY": local_api_key, "AVALA_MCP_LOG_LEVEL": "WARNING"}
+    process, lines = _start_api([], env)
+    try:
+        url = re.search(r"serving (\S+)", lines[-1])
+        assert url is not None
+        response = httpx.get(
+            f"{url.group(1)}/slices/{DEMO_ORG}/list/", headers={"X-Avala-Api-Key": local_api_key}
+        )
+    finally:
+        code, _, err = _stop(process)
+    assert response.status_code == 200
+    assert code == 0
+    assert any("the key in AVALA_API_KEY is now a key of user 'demo'" in line for line in lines)
+    assert "GET /api/v1" not in err  # no access lines at WARNING
+    assert "Started server process" not in "".join(lines) + err
+
+
+def test_api_command_refuses_an_unknown_log_level(api_env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "avala_mcp", "api", "--port", "0"],
+        env={**api_env, "AVALA_MCP_LOG_LEVEL": "LOUD"},
+        capture_output=True, text=True, check=False, timeout=WAIT_SECONDS,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "avala-mcp api: AVALA_MCP_LOG_LEVEL is 'loud'; set it to one of "
+        "DEBUG, INFO, WARNING, ERROR, CRITICAL"
+    ]
 
 
 def test_api_command_generates_a_key_and_warns_off_loopback(api_env: dict[str, str]) -> None:
