@@ -279,13 +279,14 @@ def import_command(args: argparse.Namespace) -> int:
         new_owner = store.owner(args.owner) is None
         uid, count = import_file(store, path, args.owner, name)
     except ImportFailed as failure:
-        for message in failure.errors[:MAX_REPORTED_ERRORS]:
+        # In file order: some problems (a duplicate key) are found only after later rows.
+        reported = sorted(failure.errors[:MAX_REPORTED_ERRORS], key=_line_number)
+        for message in reported:
             print(f"{path}: {message}", file=sys.stderr)
+        bad_rows = sum(1 for message in failure.errors if _line_number(message))
         more = "" if len(failure.errors) < MAX_REPORTED_ERRORS else " (stopped reading there)"
-        print(
-            f"avala-mcp import: {len(failure.errors)} bad row(s){more}; nothing was imported",
-            file=sys.stderr,
-        )
+        summary = f"{_count(bad_rows, 'bad row')}{more}; " if bad_rows else ""
+        print(f"avala-mcp import: {summary}nothing was imported", file=sys.stderr)
         return 1
     except (StoreError, OSError) as error:
         print(f"avala-mcp import: {error}; nothing was imported", file=sys.stderr)
@@ -299,9 +300,22 @@ def import_command(args: argparse.Namespace) -> int:
     if new_owner:
         print(f"avala-mcp import: created organization {args.owner!r}", file=sys.stderr)
     print(
-        f"avala-mcp import: {count:,} items into dataset {name!r} of {args.owner!r} "
+        f"avala-mcp import: {_count(count, 'item')} into dataset {name!r} of {args.owner!r} "
         f"in {seconds:.1f}s",
         file=sys.stderr,
     )
     print(uid)
     return 0
+
+
+_LINE_NUMBER = re.compile(r"line (\d+):")
+
+
+def _line_number(message: str) -> int:
+    """The line a problem is on; 0 for one about the whole file."""
+    found = _LINE_NUMBER.match(message)
+    return int(found[1]) if found else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

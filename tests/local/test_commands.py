@@ -162,6 +162,32 @@ def test_bad_files_change_nothing(
     assert snapshot(local_db_path) == before
 
 
+def test_bad_rows_are_reported_in_file_order_and_counted(
+    local_db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "bad.jsonl"
+    # The duplicate on line 3 is found only when the rows are stored, after lines 4 and 5.
+    file.write_text('{"key": "a"}\nnope\n{"key": "a"}\n{"x": 1}\nnope\n')
+    code, _, err = run_import(local_db_path, file, capsys)
+    reported = [line.split(": ")[1] for line in err.splitlines() if line.startswith(str(file))]
+    assert code == 1
+    assert reported == ["line 2", "line 3", "line 4", "line 5"]
+    assert err.splitlines()[-1] == "avala-mcp import: 4 bad rows; nothing was imported"
+
+
+def test_an_empty_file_is_not_called_a_bad_row(
+    local_db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "empty.jsonl"
+    file.write_bytes(b"")
+    code, _, err = run_import(local_db_path, file, capsys)
+    assert code == 1
+    assert err.splitlines() == [
+        f"{file}: no items to import",
+        "avala-mcp import: nothing was imported",
+    ]
+
+
 @pytest.mark.parametrize(
     ("argv_tail", "message"),
     [
