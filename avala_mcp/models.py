@@ -29,6 +29,12 @@ UUID_RE = re.compile(rf"{_UUID}\Z")
 NAME_MIN_LENGTH = 1
 NAME_MAX_LENGTH = 255
 
+# Bounds of a slice filter (DESIGN §3): the tools check them before sending a filter, and the
+# embedded API enforces them, so both refuse the same filters.
+FILTER_MAX_DEPTH = 8
+FILTER_MAX_CONDITIONS = 64
+FILTER_MAX_VALUE_BYTES = 1024
+
 
 class WireModel(BaseModel):
     """Base of every model read from the API: unknown fields are kept, not dropped."""

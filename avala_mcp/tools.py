@@ -16,10 +16,22 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    JsonValue,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
-from avala_mcp.errors import ConfirmationRequiredError
+from avala_mcp.errors import ConfirmationRequiredError, InvalidInputError
 from avala_mcp.models import (
+    FILTER_MAX_CONDITIONS,
+    FILTER_MAX_DEPTH,
+    FILTER_MAX_VALUE_BYTES,
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
     SEGMENT_PATTERN,
@@ -120,6 +132,9 @@ class Condition(ToolInput):
             raise ValueError(f"op '{self.op}' needs a list value")
         if self.op == "exists" and not isinstance(self.value, bool):
             raise ValueError("op 'exists' needs the value true or false")
+        size = len(json.dumps(self.value, ensure_ascii=False).encode())
+        if size > FILTER_MAX_VALUE_BYTES:
+            raise ValueError(f"the value is {size} bytes, over {FILTER_MAX_VALUE_BYTES}")
         return self
 
 
@@ -187,6 +202,29 @@ class CreateSliceInput(ToolInput):
     filter: Filter | None = Field(
         default=None, description="Which dataset items the slice holds (see the filter language)."
     )
+
+    @field_validator("filter")
+    @classmethod
+    def _within_bounds(cls, value: Filter | None) -> Filter | None:
+        if value is not None:
+            conditions = _count_conditions(value, depth=1)
+            if conditions > FILTER_MAX_CONDITIONS:
+                raise ValueError(
+                    f"the filter has {conditions} conditions, over {FILTER_MAX_CONDITIONS}"
+                )
+        return value
+
+
+def _count_conditions(node: Filter, depth: int) -> int:
+    """How many conditions ``node`` holds; a ValueError if it nests too deep."""
+    if depth > FILTER_MAX_DEPTH:
+        raise ValueError(f"the filter is nested deeper than {FILTER_MAX_DEPTH} levels")
+    if isinstance(node, Condition):
+        return 1
+    if isinstance(node, Not):
+        return _count_conditions(node.negated, depth + 1)
+    children = node.all_of if isinstance(node, AllOf) else node.any_of
+    return sum(_count_conditions(child, depth + 1) for child in children)
 
 
 class ListSliceItemsInput(ToolInput):
@@ -406,6 +444,17 @@ async def list_slices(client: AvalaClient, args: ListSlicesInput) -> SliceList:
         page = await client.list_dataset_slices(
             args.dataset, ordering=args.ordering, cursor=args.cursor, limit=args.limit
         )
+        # The dataset's endpoint does not take the owner: make sure the two agree rather than
+        # label another owner's slices with the one asked about.
+        owners = {_owner_of(slice_, None) for slice_ in page.results}
+        others = sorted(owner for owner in owners if owner and owner != args.owner)
+        if others:
+            other = others[0]
+            error = InvalidInputError.for_fields(
+                {"dataset": [f"this dataset's slices belong to '{other}', not '{args.owner}'"]}
+            )
+            error.hint = f"call list_slices(owner='{other}', dataset='{args.dataset}')"
+            raise error
     else:
         page = await client.list_slices(
             args.owner, ordering=args.ordering, cursor=args.cursor, limit=args.limit

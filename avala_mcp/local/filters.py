@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-MAX_DEPTH = 8
-MAX_CONDITIONS = 64
-MAX_VALUE_BYTES = 1024
+from avala_mcp.models import FILTER_MAX_CONDITIONS, FILTER_MAX_DEPTH, FILTER_MAX_VALUE_BYTES
+
+MAX_DEPTH = FILTER_MAX_DEPTH
+MAX_CONDITIONS = FILTER_MAX_CONDITIONS
+MAX_VALUE_BYTES = FILTER_MAX_VALUE_BYTES
 
 COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte")
 OPERATORS = (*COMPARISONS, "in", "nin", "contains", "exists")

@@ -115,15 +115,69 @@ async def test_a_deeply_nested_filter_is_refused_cleanly(mcp_session: Client) ->
 
 
 async def test_validation_from_the_api(mcp_session: Client) -> None:
-    nested: dict[str, Any] = {"field": "key", "op": "exists", "value": True}
-    for _ in range(9):  # the API allows depth 8
-        nested = {"not": nested}
+    # Well-formed for the tool, refused by the API: SQLite cannot quote a backslash in a path.
+    backslash = {"field": "metadata.a\\b", "op": "eq", "value": 1}
     error = await failure(
-        mcp_session, "create_slice", {"name": "Deep", "dataset": DEMO_DATASET_UID, "filter": nested}
+        mcp_session,
+        "create_slice",
+        {"name": "Backslash", "dataset": DEMO_DATASET_UID, "filter": backslash},
     )
     assert error["type"] == "validation"
     assert error["status"] == 400
     assert "filter" in error["fields"]
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"field": "key", "op": "exists", "value": True}
+    for _ in range(depth - 1):
+        node = {"not": node}
+    return node
+
+
+@pytest.mark.parametrize(
+    ("bad_filter", "problem"),
+    [
+        (_nested(9), "nested deeper than 8 levels"),
+        (
+            {"or": [{"field": "key", "op": "eq", "value": str(n)} for n in range(65)]},
+            "65 conditions, over 64",
+        ),
+        ({"field": "key", "op": "eq", "value": "x" * 1025}, "1027 bytes, over 1024"),
+    ],
+)
+async def test_filters_past_the_bounds_are_refused_before_any_request(
+    mcp_session: Client, bad_filter: dict[str, Any], problem: str
+) -> None:
+    error = await failure(
+        mcp_session,
+        "create_slice",
+        {"name": "Too big", "dataset": DEMO_DATASET_UID, "filter": bad_filter},
+    )
+    assert error["type"] == "invalid_input"
+    assert error["status"] is None
+    assert any(problem in message for message in error["fields"]["filter"])
+
+
+async def test_filters_at_the_bounds_are_accepted(mcp_session: Client) -> None:
+    created = await success(
+        mcp_session,
+        "create_slice",
+        {"name": "Deep enough", "dataset": DEMO_DATASET_UID, "filter": _nested(8)},
+    )
+    assert created["item_count"] == 0  # seven 'not's around a condition every item meets
+
+
+async def test_a_dataset_of_another_owner_is_not_listed_as_the_owners(
+    mcp_session: Client,
+) -> None:
+    error = await failure(
+        mcp_session, "list_slices", {"owner": "globex", "dataset": DEMO_DATASET_UID}
+    )
+    assert error["type"] == "invalid_input"
+    assert error["fields"] == {
+        "dataset": [f"this dataset's slices belong to '{DEMO_ORG}', not 'globex'"]
+    }
+    assert error["hint"] == f"call list_slices(owner='{DEMO_ORG}', dataset='{DEMO_DATASET_UID}')"
 
 
 async def test_not_found_names_the_slice_and_the_next_call(mcp_session: Client) -> None:
