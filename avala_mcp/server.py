@@ -444,11 +444,12 @@ async def _ask_consent(
     owner: str, slug: str, confirm: str | None, ctx: Context[ServerState, Any]
 ) -> Elicit[ConfirmDeletion] | ConfirmDeletion:
     """Ask the user (on either protocol era); a client that cannot ask needs ``confirm``."""
+    # Fetched first so that a missing slice fails at once, rather than after the user (or, for a
+    # client that cannot ask, the model asking the user) approved deleting nothing; and so that
+    # the question says what is at stake.
+    target = await _client().get_slice(owner, slug)
     if not _can_elicit(ctx):
         return ConfirmDeletion(confirm=confirm == f"{owner}/{slug}")
-    # Fetched first so that a missing slice fails without asking, and the question says what
-    # is at stake.
-    target = await _client().get_slice(owner, slug)
     return Elicit(
         f"Delete the slice '{one_line(target.name)}' ({owner}/{slug}, {target.item_count} "
         "items)? Its dataset's items are kept, but the slice cannot be restored.",

@@ -107,6 +107,14 @@ async def test_a_missing_slice_fails_before_asking(mcp_server: MCPServer[Any], m
     assert user.questions == []
 
 
+async def test_without_elicitation_a_missing_slice_fails_before_asking_to_confirm(
+    mcp_server: MCPServer[Any], mode: str
+) -> None:
+    async with Client(mcp_server, mode=mode) as client:
+        error = await failure(client, "delete_slice", {"owner": DEMO_ORG, "slug": "ghost"})
+    assert error["type"] == "not_found"
+
+
 @pytest.mark.parametrize("confirm", [None, "acme-ai/other", "doomed", "ACME-AI/DOOMED"])
 async def test_without_elicitation_confirm_must_name_the_slice(
     doomed: MCPServer[Any], mode: str, confirm: str | None
