@@ -126,19 +126,22 @@ def run_http(app: ASGIApp, args: argparse.Namespace, settings: Settings) -> None
     import uvicorn
 
     from avala_mcp.http_app import MCP_PATHS
+    from avala_mcp.listen import bind, origin
 
-    host = f"[{args.host}]" if ":" in args.host else args.host
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {error}") from None
     token_note = "bearer token required" if settings.auth_token else "no bearer token"
+    # The bound port, so that --port 0 says where it is listening.
     print(
-        f"avala-mcp: MCP over {args.transport} at http://{host}:{args.port}"
+        f"avala-mcp: MCP over {args.transport} at {origin(sock)}"
         f"{MCP_PATHS[args.transport]} ({token_note}; health: /healthz)",
         file=sys.stderr,
         flush=True,
     )
     config = uvicorn.Config(
         app,
-        host=args.host,
-        port=args.port,
         # Logging is already configured: uvicorn's own config would add handlers on stdout and
         # reset the levels that keep per-request lines quiet.
         log_config=None,
@@ -146,4 +149,5 @@ def run_http(app: ASGIApp, args: argparse.Namespace, settings: Settings) -> None
         access_log=settings.log_level == "DEBUG",
         lifespan="on",
     )
-    uvicorn.Server(config).run()
+    with sock:
+        uvicorn.Server(config).run(sockets=[sock])

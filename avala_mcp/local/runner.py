@@ -1,8 +1,4 @@
-"""Serving the embedded API with uvicorn: the ``avala-mcp api`` command, and a background server.
-
-The socket is bound before uvicorn starts, so the port (even an ephemeral one, port 0) is known
-at once and connections made before uvicorn is ready simply wait in the listen backlog.
-"""
+"""Serving the embedded API with uvicorn: the ``avala-mcp api`` command, and a background server."""
 
 from __future__ import annotations
 
@@ -22,33 +18,16 @@ import uvicorn.config
 from starlette.types import ASGIApp
 
 from avala_mcp.config import is_loopback
+from avala_mcp.listen import bind, origin
 from avala_mcp.local.app import create_app
 from avala_mcp.local.demo import DEMO_USER
 from avala_mcp.local.paths import default_db_path
 from avala_mcp.local.store import StoreError
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on host:port (port 0 picks a free one)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose protocol says TCP,
-    # and without it every small response waits ~40 ms on Nagle and delayed ACKs.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
 def base_url(sock: socket.socket) -> str:
     """The API's base URL on a bound socket."""
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/api/v1"
+    return f"{origin(sock)}/api/v1"
 
 
 def _log_config() -> dict[str, Any]:

@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from avala_mcp.local.runner import base_url, bind
+from avala_mcp.listen import bind
+from avala_mcp.local.runner import base_url
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])

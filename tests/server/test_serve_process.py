@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -182,16 +183,26 @@ async def _wait_until_healthy(base: str, proc: anyio.abc.Process, errlog: IO[str
             await anyio.sleep(0.05)
 
 
+async def _announced_origin(proc: anyio.abc.Process, errlog: IO[str]) -> str:
+    """The http://host:port the server says it listens on (it binds before saying so)."""
+    while True:
+        found = re.search(r"MCP over \S+ at (http://[^/\s]+)/", read_back(errlog))
+        if found:
+            return found[1]
+        assert proc.returncode is None, read_back(errlog)
+        await anyio.sleep(0.05)
+
+
 async def test_streamable_http_command(tmp_path: Path, errlog: IO[str]) -> None:
-    port = unused_port()
     argv = [SCRIPT, "serve", "--local", "--db", str(tmp_path / "avala.db")]
-    argv += ["--transport", "streamable-http", "--port", str(port)]
+    # Port 0: the kernel picks a free port, so parallel runs cannot collide.
+    argv += ["--transport", "streamable-http", "--port", "0"]
     env = base_env(tmp_path, AVALA_MCP_AUTH_TOKEN=CANARY_TOKEN, AVALA_MCP_LOG_LEVEL="DEBUG")
-    base = f"http://127.0.0.1:{port}"
     async with await anyio.open_process(argv, env=env, stderr=errlog) as proc:
         try:
             # A hang guard for the readiness poll, not a timing assertion.
             with anyio.fail_after(60):
+                base = await _announced_origin(proc, errlog)
                 await _wait_until_healthy(base, proc, errlog)
             headers = {"Authorization": f"Bearer {CANARY_TOKEN}"}
             async with (
@@ -202,5 +213,7 @@ async def test_streamable_http_command(tmp_path: Path, errlog: IO[str]) -> None:
         finally:
             proc.terminate()
     log = read_back(errlog)
-    assert f"at http://127.0.0.1:{port}/mcp" in log
+    assert base.startswith("http://127.0.0.1:")
+    assert not base.endswith(":0")
+    assert f"at {base}/mcp" in log
     assert CANARY_TOKEN not in log
