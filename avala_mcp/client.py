@@ -47,6 +47,7 @@ from avala_mcp.models import (
     Slice,
     SliceItem,
 )
+from avala_mcp.redaction import Redactor
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,6 @@ _POSITION_CURSOR_RE = re.compile(rf"({'|'.join(_POSITION_PARAMS)})=([0-9]{{1,12}
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 # Failures that no retry can fix: the request itself cannot be sent.
 _UNSENDABLE = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
-_REDACTED = "[redacted]"
 
 
 def _utcnow() -> datetime:
@@ -479,16 +479,13 @@ class AvalaClient:
 
     def _scrub(self, error: E) -> E:
         """The error with the API key cut out of its text, should the server have echoed it."""
-        key = self._api_key
-        if key is None:
+        redactor = Redactor([self._api_key])
+        if not redactor:
             return error
-        error.message = error.message.replace(key, _REDACTED)
+        error.message = redactor.text(error.message)
         error.args = (error.message,)
         if error.fields:
-            error.fields = {
-                name: [message.replace(key, _REDACTED) for message in messages]
-                for name, messages in error.fields.items()
-            }
+            error.fields = redactor.value(error.fields)
         return error
 
 

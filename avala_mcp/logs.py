@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Iterable
 
-REDACTED = "[redacted]"
+from avala_mcp.redaction import Redactor
 
 # Per-request lines from the HTTP clients and servers: noise unless someone is debugging.
 _NOISY_LOGGERS = (
@@ -28,28 +28,22 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         super().__init__()
-        # Longest first, so a secret that contains another is replaced whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._redactor = Redactor(secrets)
         self._formatter = logging.Formatter()
 
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
-
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
+        if not self._redactor:
             return True
         # Render now: arguments may hold a secret, and the formatter would otherwise render the
         # traceback after this filter ran.
-        record.msg = self.redact(_render(record))
+        record.msg = self._redactor.text(_render(record))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
+            record.exc_text = self._redactor.text(record.exc_text)
         if record.stack_info:
-            record.stack_info = self.redact(record.stack_info)
+            record.stack_info = self._redactor.text(record.stack_info)
         return True
 
 

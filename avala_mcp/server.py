@@ -12,7 +12,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, cast
 
 import httpx
 import pydantic
@@ -64,6 +64,7 @@ from avala_mcp.errors import (
 )
 from avala_mcp.models import SEGMENT_RE
 from avala_mcp.prompts import PROMPTS, PromptSpec
+from avala_mcp.redaction import Redactor
 from avala_mcp.tools import TOOLS, Consent, ToolOutput, ToolSpec
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,6 @@ _ARGUMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 _READ_TOOLS = tuple(spec.name for spec in TOOLS if not spec.writes)
 
-_JSON = TypeVar("_JSON")
 
 _UNEXPECTED = "unexpected error in the server; the details are in its log"
 
@@ -175,19 +175,8 @@ class AvalaServer(MCPServer[ServerState]):
         self._tools = {spec.name: spec for spec in TOOLS}
         self._prompts = {spec.name: spec for spec in PROMPTS}
         self._owners = _Owners(settings.default_owner)
-        # Each secret as it may show in a result: itself, and JSON-escaped as it is inside a JSON
-        # string (a key may hold quotes and backslashes). Longest first, so the escaped form is
-        # redacted before the secret inside it.
-        self._secrets = sorted(
-            {
-                form
-                for secret in (settings.api_key, settings.auth_token)
-                if secret
-                for form in (secret, _compact(secret)[1:-1])
-            },
-            key=len,
-            reverse=True,
-        )
+        # Results carry JSON, where a key holding quotes or backslashes shows escaped.
+        self._redactor = Redactor((settings.api_key, settings.auth_token), json_escaped=True)
         super().__init__(
             "avala",
             title="Avala slices",
@@ -236,15 +225,10 @@ class AvalaServer(MCPServer[ServerState]):
 
     def _scrub(self, result: CallToolResult) -> CallToolResult:
         """The result without any known secret: a last line of defence, should one slip in."""
-        if not self._secrets:
-            return result
-        text = _searchable_text(result)
-        if not any(secret in text for secret in self._secrets):
+        if not self._redactor or not self._redactor.found_in(_searchable_text(result)):
             return result
         logger.warning("a secret was scrubbed from a tool result")
-        return CallToolResult.model_validate(
-            _redact(result.model_dump(by_alias=True), self._secrets)
-        )
+        return CallToolResult.model_validate(self._redactor.value(result.model_dump(by_alias=True)))
 
     # --- resources ------------------------------------------------------------------------------
 
@@ -298,10 +282,10 @@ class AvalaServer(MCPServer[ServerState]):
         except (NotFoundError, pydantic.ValidationError, InvalidInputError):
             raise ResourceNotFoundError(missing) from None
         except AvalaError as error:
-            raise ResourceError(_redact(error.message, self._secrets)) from None
+            raise ResourceError(self._redactor.text(error.message)) from None
         payload = output.payload()
         self._owners.note(None, payload)
-        return _redact(_compact(payload), self._secrets)
+        return self._redactor.text(_compact(payload))
 
     # --- completion -----------------------------------------------------------------------------
 
@@ -631,19 +615,6 @@ def _missing(tool: str, arguments: Mapping[str, Any]) -> tuple[str, str]:
 
 def _clip(text: str, limit: int = _MAX_NAME_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _redact(value: _JSON, secrets: list[str]) -> _JSON:
-    """``value`` (JSON-like) with every secret replaced."""
-    redacted: Any = value
-    if isinstance(value, str):
-        for secret in secrets:
-            redacted = redacted.replace(secret, "[redacted]")
-    elif isinstance(value, Mapping):
-        redacted = {key: _redact(item, secrets) for key, item in value.items()}
-    elif isinstance(value, list):
-        redacted = [_redact(item, secrets) for item in value]
-    return cast(_JSON, redacted)
 
 
 __all__ = ["INSTRUCTIONS", "AvalaServer", "ServerState", "build_server"]
