@@ -348,8 +348,3 @@ def _contains(operand: _Operand, value: Scalar, params: list[Any]) -> str:
     if not parts:
         return "(0)"
     return "(" + " OR ".join(parts) + ")"
-
-
-def filter_to_json(raw: object) -> str:
-    """The canonical stored text of a filter as the client sent it."""
-    return json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
