@@ -530,7 +530,9 @@ def _as_avala_error(tool: str, exc: Exception) -> AvalaError:
     if isinstance(exc, ToolError) and not isinstance(exc, UnexpectedToolError):
         if isinstance(cause, pydantic.ValidationError):
             return InvalidInputError.for_fields(_bad_fields(cause))
-        if cause is None and str(exc).startswith("Unknown tool"):
+        # The catalog, not the SDK's wording, tells an unknown tool (read-only mode refuses
+        # the write tools before this point).
+        if cause is None and all(spec.name != tool for spec in TOOLS):
             return InvalidInputError(
                 f"no tool named '{_clip(tool)}'",
                 hint="call tools/list to see the tools; this server has "
