@@ -61,3 +61,8 @@ def first_free_slug(base: str, taken: set[str]) -> str:
     while with_suffix(base, number) in taken:
         number += 1
     return with_suffix(base, number)
+
+
+def whole_dataset_slice_name(dataset_name: str) -> str:
+    """The name of the slice that holds all of a dataset (as the demo's "All Driving Scenes")."""
+    return f"All {dataset_name}"[:MAX_NAME_LENGTH]

@@ -439,23 +439,19 @@ class Store:
             if taken:
                 raise DuplicateName(name)
             slug = _free_slug(conn, dataset.owner.id, naming.slugify(name))
-            count = _count_matching(conn, dataset.id, node)
             stamp = now_stamp()
-            conn.execute(
-                "INSERT INTO slices (uid, owner_id, dataset_id, name, slug, description, filter, "
-                "item_count, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    str(uuid.uuid4()),
-                    dataset.owner.id,
-                    dataset.id,
-                    name,
-                    slug,
-                    description,
-                    filter_json,
-                    count,
-                    stamp,
-                    stamp,
-                ),
+            _insert_slice(
+                conn,
+                uid=str(uuid.uuid4()),
+                owner_id=dataset.owner.id,
+                dataset_id=dataset.id,
+                name=name,
+                slug=slug,
+                description=description,
+                filter_json=filter_json,
+                item_count=_count_matching(conn, dataset.id, node),
+                created_at=stamp,
+                updated_at=stamp,
             )
             created = _get_slice(conn, dataset.owner.id, slug)
         assert created is not None
@@ -559,6 +555,22 @@ class Store:
                 errors.append("no items to import")
             if errors:
                 raise ImportFailed(errors)
+            # The Slices API lists slices, not datasets: a slice holding the whole dataset is
+            # how an assistant (list_slices) finds the new dataset and its uid.
+            whole = naming.whole_dataset_slice_name(name)
+            _insert_slice(
+                conn,
+                uid=str(uuid.uuid4()),
+                owner_id=owner_id,
+                dataset_id=dataset_id,
+                name=whole,
+                slug=_free_slug(conn, owner_id, naming.slugify(whole)),
+                description=f"Every item of the dataset '{name}', as imported",
+                filter_json=None,
+                item_count=count,
+                created_at=stamp,
+                updated_at=stamp,
+            )
         return uid, count
 
 
@@ -591,6 +603,38 @@ def _get_slice(conn: sqlite3.Connection, owner_id: int, slug: str) -> Slice | No
         (owner_id, slug),
     ).fetchone()
     return None if row is None else Slice(*row)
+
+
+def _insert_slice(
+    conn: sqlite3.Connection,
+    *,
+    uid: str,
+    owner_id: int,
+    dataset_id: int,
+    name: str,
+    slug: str,
+    description: str,
+    filter_json: str | None,
+    item_count: int,
+    created_at: str,
+    updated_at: str,
+) -> None:
+    conn.execute(
+        "INSERT INTO slices (uid, owner_id, dataset_id, name, slug, description, filter, "
+        "item_count, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            uid,
+            owner_id,
+            dataset_id,
+            name,
+            slug,
+            description,
+            filter_json,
+            item_count,
+            created_at,
+            updated_at,
+        ),
+    )
 
 
 def _free_slug(conn: sqlite3.Connection, owner_id: int, base: str) -> str:
@@ -707,21 +751,18 @@ def _insert_demo(conn: sqlite3.Connection, data: demo.DemoData) -> None:
         )
         for piece in dataset.slices:
             node = None if piece.filter is None else parse_filter(piece.filter)
-            conn.execute(
-                "INSERT INTO slices (uid, owner_id, dataset_id, name, slug, description, filter, "
-                "item_count, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    piece.uid,
-                    owner_id,
-                    dataset_id,
-                    piece.name,
-                    piece.slug,
-                    piece.description,
-                    None if piece.filter is None else json.dumps(piece.filter),
-                    _count_matching(conn, dataset_id, node),
-                    piece.created_at,
-                    piece.updated_at,
-                ),
+            _insert_slice(
+                conn,
+                uid=piece.uid,
+                owner_id=owner_id,
+                dataset_id=dataset_id,
+                name=piece.name,
+                slug=piece.slug,
+                description=piece.description,
+                filter_json=None if piece.filter is None else json.dumps(piece.filter),
+                item_count=_count_matching(conn, dataset_id, node),
+                created_at=piece.created_at,
+                updated_at=piece.updated_at,
             )
 
 

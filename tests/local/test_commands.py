@@ -436,12 +436,27 @@ def test_app_reuses_an_imported_dataset(
                     },
                 )
 
+        async def listing() -> httpx.Response:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://t/api/v1", headers={"X-Avala-Api-Key": "k"}
+            ) as client:
+                return await client.get("/slices/lab/list/")
+
         response = anyio.run(create)
+        slices = anyio.run(listing).json()["results"]
     finally:
         close_app(app)
     assert response.status_code == 201
     assert response.json()["item_count"] == 10
     assert response.json()["owner"] == "lab"
+    # The import's own slice, holding the whole dataset, is how list_slices finds the dataset.
+    whole = next(entry for entry in slices if entry["name"] == "All Numbers")
+    assert (whole["slug"], whole["dataset"], whole["item_count"]) == (
+        "all-numbers",
+        out.strip(),
+        50,
+    )
+    assert whole["filter"] is None
 
 
 def test_import_streams_in_flat_memory(local_db_path: Path, tmp_path: Path) -> None:
