@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from avala_mcp.tools import FILTER_LANGUAGE, DatasetUid, Owner, Slug
+from avala_mcp.tool_inputs import DatasetUid, Owner, Slug
+from avala_mcp.tools import FILTER_LANGUAGE
 
 
 class PromptInput(BaseModel):

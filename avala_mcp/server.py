@@ -65,7 +65,9 @@ from avala_mcp.errors import (
 from avala_mcp.models import SEGMENT_RE
 from avala_mcp.prompts import PROMPTS, PromptSpec
 from avala_mcp.redaction import Redactor
-from avala_mcp.tools import TOOLS, Consent, ToolOutput, ToolSpec
+from avala_mcp.tool_inputs import GetSliceInput, ListSliceItemsInput, ListSlicesInput
+from avala_mcp.tool_outputs import SLICE_URI, ToolOutput
+from avala_mcp.tools import TOOLS, Consent, ToolSpec
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +90,6 @@ A failed call returns {{"error": {{"type", "status", "message", "fields", "retry
 
 #: The resource templates (registered by ``AvalaServer._add_resources``).
 OWNER_URI = "avala://slices/{owner}"
-SLICE_URI = tools.SLICE_URI
 ITEMS_URI = "avala://slices/{owner}/{slug}/items"
 
 # Owner and slug completion serves these templates and prompts.
@@ -242,7 +243,7 @@ class AvalaServer(MCPServer[ServerState]):
         )
         async def owner_slices(owner: str) -> str:
             return await self._read(
-                lambda client: tools.list_slices(client, tools.ListSlicesInput(owner=owner)),
+                lambda client: tools.list_slices(client, ListSlicesInput(owner=owner)),
                 f"no owner '{_clip(owner)}'",
             )
 
@@ -255,7 +256,7 @@ class AvalaServer(MCPServer[ServerState]):
         )
         async def slice_(owner: str, slug: str) -> str:
             return await self._read(
-                lambda client: tools.get_slice(client, tools.GetSliceInput(owner=owner, slug=slug)),
+                lambda client: tools.get_slice(client, GetSliceInput(owner=owner, slug=slug)),
                 f"no slice '{_clip(slug)}' for owner '{_clip(owner)}'",
             )
 
@@ -270,7 +271,7 @@ class AvalaServer(MCPServer[ServerState]):
         async def slice_items(owner: str, slug: str) -> str:
             return await self._read(
                 lambda client: tools.list_slice_items(
-                    client, tools.ListSliceItemsInput(owner=owner, slug=slug)
+                    client, ListSliceItemsInput(owner=owner, slug=slug)
                 ),
                 f"no slice '{_clip(slug)}' for owner '{_clip(owner)}'",
             )
