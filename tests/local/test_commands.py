@@ -332,16 +332,30 @@ def _stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
-def test_api_command_serves_with_the_given_key(api_env: dict[str, str], local_api_key: str) -> None:
-    process, lines = _start_api(["--api-key", local_api_key, "--rate-limit", "100"], api_env)
+KEY_HEADER = "X-Avala-Api-Key"
+
+
+def _list_through_api(
+    args: list[str], env: dict[str, str], key: str
+) -> tuple[httpx.Response, list[str], int, str, str]:
+    """Start ``avala-mcp api``, list the demo owner's slices with ``key``, stop it.
+
+    The response, the start-up lines, and the exit code, stdout and rest of stderr.
+    """
+    process, lines = _start_api(args, env)
     try:
         url = re.search(r"serving (\S+)", lines[-1])
         assert url is not None
-        response = httpx.get(
-            f"{url.group(1)}/slices/{DEMO_ORG}/list/", headers={"X-Avala-Api-Key": local_api_key}
-        )
+        response = httpx.get(f"{url.group(1)}/slices/{DEMO_ORG}/list/", headers={KEY_HEADER: key})
     finally:
         code, out, err = _stop(process)
+    return response, lines, code, out, err
+
+
+def test_api_command_serves_with_the_given_key(api_env: dict[str, str], local_api_key: str) -> None:
+    response, lines, code, out, err = _list_through_api(
+        ["--api-key", local_api_key, "--rate-limit", "100"], api_env, local_api_key
+    )
     assert response.status_code == 200
     assert response.headers["X-RateLimit-Limit"] == "100"
     assert code == 0
@@ -355,15 +369,7 @@ def test_api_command_says_it_adopts_the_environment_key_and_honours_the_log_leve
     api_env: dict[str, str], local_api_key: str
 ) -> None:
     env = {**api_env, "AVALA_API_KEY": local_api_key, "AVALA_MCP_LOG_LEVEL": "WARNING"}
-    process, lines = _start_api([], env)
-    try:
-        url = re.search(r"serving (\S+)", lines[-1])
-        assert url is not None
-        response = httpx.get(
-            f"{url.group(1)}/slices/{DEMO_ORG}/list/", headers={"X-Avala-Api-Key": local_api_key}
-        )
-    finally:
-        code, _, err = _stop(process)
+    response, lines, code, _, err = _list_through_api([], env, local_api_key)
     assert response.status_code == 200
     assert code == 0
     assert any("the key in AVALA_API_KEY is now a key of user 'demo'" in line for line in lines)
@@ -392,7 +398,7 @@ def test_api_command_generates_a_key_and_warns_off_loopback(api_env: dict[str, s
         port = re.search(r":(\d+)/api/v1", lines[-1])
         assert port is not None
         base = f"http://127.0.0.1:{port.group(1)}/api/v1"
-        good = httpx.get(f"{base}/slices/{DEMO_ORG}/list/", headers={"X-Avala-Api-Key": key})
+        good = httpx.get(f"{base}/slices/{DEMO_ORG}/list/", headers={KEY_HEADER: key})
         bad = httpx.get(f"{base}/slices/{DEMO_ORG}/list/")
     finally:
         _stop(process)
@@ -423,11 +429,11 @@ def test_app_reuses_an_imported_dataset(
     try:
         transport = httpx.ASGITransport(app=app)
 
-        async def create() -> httpx.Response:
+        async def create_and_list() -> tuple[httpx.Response, httpx.Response]:
             async with httpx.AsyncClient(
-                transport=transport, base_url="http://t/api/v1", headers={"X-Avala-Api-Key": "k"}
+                transport=transport, base_url="http://t/api/v1", headers={KEY_HEADER: "k"}
             ) as client:
-                return await client.post(
+                created = await client.post(
                     "/slices/",
                     json={
                         "name": "Big",
@@ -435,15 +441,10 @@ def test_app_reuses_an_imported_dataset(
                         "filter": {"field": "metadata.n", "op": "gte", "value": 40},
                     },
                 )
+                return created, await client.get("/slices/lab/list/")
 
-        async def listing() -> httpx.Response:
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://t/api/v1", headers={"X-Avala-Api-Key": "k"}
-            ) as client:
-                return await client.get("/slices/lab/list/")
-
-        response = anyio.run(create)
-        slices = anyio.run(listing).json()["results"]
+        response, listing = anyio.run(create_and_list)
+        slices = listing.json()["results"]
     finally:
         close_app(app)
     assert response.status_code == 201
