@@ -277,12 +277,12 @@ def _status_line(response: httpx.Response) -> str:
     return f"the API answered {response.status_code} {reason}"
 
 
-def one_line(text: str) -> str:
-    """``text`` as a single line of at most MAX_MESSAGE_LENGTH characters, fit for a message."""
+def one_line(text: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
+    """``text`` as a single line of at most ``limit`` characters, fit for a message."""
     line = " ".join(text.split())
-    if len(line) <= MAX_MESSAGE_LENGTH:
+    if len(line) <= limit:
         return line
-    return line[: MAX_MESSAGE_LENGTH - 1].rstrip() + "…"
+    return line[: limit - 1].rstrip() + "…"
 
 
 def _format_seconds(seconds: float) -> str:

@@ -6,7 +6,6 @@ model before any request, every failure turned into DESIGN §4's structured payl
 secrets scrubbed from whatever goes back to the client.
 """
 
-import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -66,7 +65,7 @@ from avala_mcp.models import SEGMENT_RE
 from avala_mcp.prompts import PROMPTS, PromptSpec
 from avala_mcp.redaction import Redactor
 from avala_mcp.tool_inputs import GetSliceInput, ListSliceItemsInput, ListSlicesInput
-from avala_mcp.tool_outputs import SLICE_URI, ToolOutput
+from avala_mcp.tool_outputs import SLICE_URI, ToolOutput, compact_json
 from avala_mcp.tools import TOOLS, Consent, ToolSpec
 
 logger = logging.getLogger(__name__)
@@ -286,7 +285,7 @@ class AvalaServer(MCPServer[ServerState]):
             raise ResourceError(self._redactor.text(error.message)) from None
         payload = output.payload()
         self._owners.note(None, payload)
-        return self._redactor.text(_compact(payload))
+        return self._redactor.text(compact_json(payload))
 
     # --- completion -----------------------------------------------------------------------------
 
@@ -487,14 +486,10 @@ def _sdk_prompt(spec: PromptSpec) -> Prompt:
 # --- results and failures -----------------------------------------------------------------------
 
 
-def _compact(payload: Any) -> str:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-
-
 def _tool_result(payload: dict[str, Any], *, is_error: bool = False) -> CallToolResult:
     """Structured content plus the same JSON, compact, as text for clients that read only text."""
     return CallToolResult(
-        content=[TextContent(type="text", text=_compact(payload))],
+        content=[TextContent(type="text", text=compact_json(payload))],
         structured_content=payload,
         is_error=is_error,
     )
@@ -553,7 +548,7 @@ def _bad_fields(error: pydantic.ValidationError) -> dict[str, list[str]]:
         path = _filter_path(loc[1:])
         message = problem["msg"] if not path else f"at {path}: {problem['msg']}"
         if name in fields or len(fields) < _MAX_BAD_FIELDS:
-            fields.setdefault(name, []).append(_clip(one_line(message), _MAX_FIELD_MESSAGE_CHARS))
+            fields.setdefault(name, []).append(one_line(message, _MAX_FIELD_MESSAGE_CHARS))
     return fields
 
 
@@ -616,8 +611,9 @@ def _missing(tool: str, arguments: Mapping[str, Any]) -> tuple[str, str]:
     return ("not found", "check the arguments against list_slices")
 
 
-def _clip(text: str, limit: int = _MAX_NAME_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _clip(text: str) -> str:
+    """A name from the caller, short and on one line, to quote in a message."""
+    return one_line(text, _MAX_NAME_CHARS)
 
 
 __all__ = ["INSTRUCTIONS", "AvalaServer", "ServerState", "build_server"]

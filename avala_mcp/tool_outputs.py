@@ -112,7 +112,8 @@ def _timestamp(value: Any) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
-def _compact_json(value: Any) -> str:
+def compact_json(value: Any) -> str:
+    """JSON without spaces (every byte of a result costs the model context)."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
@@ -165,7 +166,7 @@ def _concise_value(value: Any) -> Any:
     if isinstance(value, str):
         return _shorten(value, _MAX_VALUE_CHARS)
     if isinstance(value, list | dict):
-        size = len(_compact_json(value))
+        size = len(compact_json(value))
         if size > _MAX_VALUE_CHARS:
             kind = "list" if isinstance(value, list) else "object"
             return f"… ({kind} of {len(value)}, {size} chars; detail='full' shows it)"
@@ -182,7 +183,7 @@ def item_view(
     size = 0
     for shown, (key, value) in enumerate(item.metadata.items()):
         value = _concise_value(value)
-        size += len(_compact_json({key: value}))
+        size += len(compact_json({key: value}))
         if size > budget:
             metadata["…"] = f"{len(item.metadata) - shown} more keys; detail='full' shows them"
             break
@@ -195,6 +196,6 @@ def item_views(items: list[SliceItem], detail: Literal["concise", "full"]) -> li
     page_budget = _ITEM_BUDGET * len(items)
     for budget in _METADATA_BUDGETS:
         views = [item_view(item, detail, budget) for item in items]
-        if detail == "full" or len(_compact_json([v.payload() for v in views])) <= page_budget:
+        if detail == "full" or len(compact_json([v.payload() for v in views])) <= page_budget:
             break
     return views
