@@ -148,19 +148,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(words)
     command = args.command
     if command == "serve":
-        from avala_mcp.serve import serve_command
+        from avala_mcp.commands.serve import serve_command
 
         return serve_command(args)
     if command == "demo":
-        from avala_mcp.demo import demo_command
+        from avala_mcp.commands.demo import demo_command
 
         return demo_command(args)
     if command == "api":
-        from avala_mcp.local.runner import api_command
+        from avala_mcp.embedded.runner import api_command
 
         return api_command(args)
     if command == "import":
-        from avala_mcp.local.importer import import_command
+        from avala_mcp.embedded.importer import import_command
 
         return import_command(args)
     parser.error(f"the {command!r} command is not part of this build")

@@ -188,7 +188,7 @@ def http_servers(db: Path) -> Iterator[tuple[str, str]]:
 
 def seed_demo_db(path: Path) -> Path:
     """A database with the demo data at ``path``, written before anything is timed."""
-    from avala_mcp.local import close_app, create_app
+    from avala_mcp.embedded import close_app, create_app
 
     close_app(create_app(path))  # closing checkpoints the WAL into the main file
     return path

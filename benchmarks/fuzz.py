@@ -30,8 +30,8 @@ from fuzzing import fuzz  # noqa: E402
 from mcp import Client  # noqa: E402
 from mcp_checks import local_server, success  # noqa: E402
 
-from avala_mcp.local import close_app, create_app  # noqa: E402
-from avala_mcp.local.demo import DEMO_ORG  # noqa: E402
+from avala_mcp.embedded import close_app, create_app  # noqa: E402
+from avala_mcp.embedded.seed import DEMO_ORG  # noqa: E402
 
 MODES = ("auto", "legacy")
 

@@ -32,10 +32,10 @@ from typing import Any
 import anyio
 import httpx
 
-from avala_mcp.local import close_app, create_app
-from avala_mcp.local.importer import import_file
-from avala_mcp.local.paging import Cursor, encode_cursor
-from avala_mcp.local.store import Store
+from avala_mcp.embedded import close_app, create_app
+from avala_mcp.embedded.importer import import_file
+from avala_mcp.embedded.paging import Cursor, encode_cursor
+from avala_mcp.embedded.store import Store
 
 API_KEY = "benchmark-key"
 PAGE_LIMIT = 100

@@ -29,11 +29,11 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from avala_mcp.client import AvalaClient
-from avala_mcp.config import Settings
-from avala_mcp.local import close_app, create_app
-from avala_mcp.local.demo import DEMO_ORG, DEMO_SLICE_SLUG
-from avala_mcp.serve import LOCAL_BASE_URL
+from avala_mcp.commands.serve import LOCAL_BASE_URL
+from avala_mcp.embedded import close_app, create_app
+from avala_mcp.embedded.seed import DEMO_ORG, DEMO_SLICE_SLUG
 from avala_mcp.server import build_server
+from avala_mcp.settings import Settings
 from benchmarks.common import (
     avala_command,
     child_env,

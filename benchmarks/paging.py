@@ -22,11 +22,11 @@ import anyio
 import httpx
 
 from avala_mcp.client import ITER_PAGE_SIZE, AvalaClient
-from avala_mcp.local import app_store, close_app, create_app
-from avala_mcp.local.importer import import_file
-from avala_mcp.local.paging import Cursor
-from avala_mcp.local.store import Store
-from avala_mcp.serve import LOCAL_BASE_URL
+from avala_mcp.commands.serve import LOCAL_BASE_URL
+from avala_mcp.embedded import app_store, close_app, create_app
+from avala_mcp.embedded.importer import import_file
+from avala_mcp.embedded.paging import Cursor
+from avala_mcp.embedded.store import Store
 from benchmarks.common import comparison, interleave, median
 from benchmarks.local_scale import write_items
 

@@ -17,11 +17,11 @@ import httpx
 from mcp import Client
 from mcp.types import TextContent
 
-from avala_mcp.config import Settings
-from avala_mcp.local import app_store, close_app, create_app
-from avala_mcp.local.demo import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
-from avala_mcp.serve import LOCAL_BASE_URL
+from avala_mcp.commands.serve import LOCAL_BASE_URL
+from avala_mcp.embedded import app_store, close_app, create_app
+from avala_mcp.embedded.seed import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
 from avala_mcp.server import build_server
+from avala_mcp.settings import Settings
 from benchmarks.common import comparison, seed_demo_db
 
 TARGET = 0.6

@@ -28,10 +28,10 @@ import anyio
 import httpx
 from mcp import Client
 
-from avala_mcp.config import Settings
-from avala_mcp.local import close_app, create_app
-from avala_mcp.local.demo import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
+from avala_mcp.embedded import close_app, create_app
+from avala_mcp.embedded.seed import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
 from avala_mcp.server import build_server
+from avala_mcp.settings import Settings
 
 API_KEY = "soak-benchmark-key"
 NIGHT = {"owner": DEMO_ORG, "slug": DEMO_SLICE_SLUG}

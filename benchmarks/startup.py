@@ -44,7 +44,7 @@ TARGET = 1.15
 PROTOCOL = "2025-11-25"
 TOP_IMPORTS = 15
 # Modules the issue wants kept off the stdio start-up path unless the mode needs them.
-WATCHED_MODULES = ("uvicorn", "starlette", "sqlite3", "avala_mcp.local", "avala_mcp.http_app")
+WATCHED_MODULES = ("uvicorn", "starlette", "sqlite3", "avala_mcp.embedded", "avala_mcp.server.http")
 # Any reachable-looking loopback URL no one listens on; listing tools never connects to it.
 UNREACHABLE_BASE_URL = "http://127.0.0.1:9/api/v1"
 DUMMY_KEY = "benchmark-dummy-key"

@@ -3,8 +3,8 @@
 Async tests use anyio's pytest plugin (``pytestmark = pytest.mark.anyio``): unlike
 pytest-asyncio's fixtures, its yield-fixtures may hold an MCP ``Client`` open across a test.
 
-Embedded Slices API (``avala_mcp.local``), each on a fresh database with the demo data
-(constants in ``avala_mcp.local.demo``):
+Embedded Slices API (``avala_mcp.embedded``), each on a fresh database with the demo data
+(constants in ``avala_mcp.embedded.seed``):
 
 - ``local_api_key``: a valid API key of the demo user ``demo`` (a canary-like string: it must never
   show up in output or logs).
@@ -39,8 +39,8 @@ from hypothesis import settings
 from mcp import Client
 from starlette.applications import Starlette
 
-from avala_mcp.local import close_app, create_app
-from avala_mcp.local.runner import serve_in_thread
+from avala_mcp.embedded import close_app, create_app
+from avala_mcp.embedded.runner import serve_in_thread
 
 # The suite draws the same hypothesis examples every run, so CI is reproducible, and has no
 # per-example deadline, which is a timing assertion on a shared, noisy machine. The on-demand

@@ -70,7 +70,7 @@ def test_quick_run_reports_every_figure_as_ratios() -> None:
     imports = report["figures"]["cold_start"]["imports"]
     assert imports["local"]["top_beyond_floor"], "the import profile is empty"
     # Without --local the embedded API stays out of the start-up path.
-    assert imports["cloud"]["watched_modules_imported"]["avala_mcp.local"] is False
+    assert imports["cloud"]["watched_modules_imported"]["avala_mcp.embedded"] is False
     burst = report["figures"]["concurrency"]["burst"]
     assert burst["subject_detail"]["errors"] == 0
     assert is_number(report["figures"]["paging"]["peak_rss_growth_mb"]["subject"])

@@ -65,9 +65,11 @@ def test_bad_arguments_are_refused(argv: list[str], capsys: pytest.CaptureFixtur
 def test_serve_is_the_default_command(
     argv: list[str], expected: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import avala_mcp.serve
+    import avala_mcp.commands.serve
 
     seen: list[object] = []
-    monkeypatch.setattr(avala_mcp.serve, "serve_command", lambda args: seen.append(args) or 0)
+    monkeypatch.setattr(
+        avala_mcp.commands.serve, "serve_command", lambda args: seen.append(args) or 0
+    )
     assert main(argv) == 0
     assert seen == [build_parser().parse_args(expected)]

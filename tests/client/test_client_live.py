@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from avala_mcp.client import AvalaClient
-from avala_mcp.errors import (
+from avala_mcp.client.errors import (
     AuthenticationError,
     AvalaError,
     ConflictError,
@@ -24,8 +24,8 @@ from avala_mcp.errors import (
     RateLimitError,
     ValidationError,
 )
-from avala_mcp.local import close_app, create_app
-from avala_mcp.local.demo import (
+from avala_mcp.embedded import close_app, create_app
+from avala_mcp.embedded.seed import (
     DEMO_DATASET_UID,
     DEMO_NIGHT_COUNT,
     DEMO_ORG,

@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from avala_mcp.client import AvalaClient
-from avala_mcp.config import Settings
-from avala_mcp.errors import (
+from avala_mcp.client.errors import (
     AuthenticationError,
     AvalaError,
     ConflictError,
@@ -29,7 +28,8 @@ from avala_mcp.errors import (
     ValidationError,
     failure_payload,
 )
-from avala_mcp.models import Slice, SliceItem
+from avala_mcp.client.models import Slice, SliceItem
+from avala_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 

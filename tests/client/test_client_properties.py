@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from avala_mcp.client import AvalaClient
-from avala_mcp.errors import InvalidInputError
-from avala_mcp.models import SEGMENT_RE
+from avala_mcp.client.errors import InvalidInputError
+from avala_mcp.contract import SEGMENT_RE
 
 pytestmark = pytest.mark.anyio
 

@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from avala_mcp.config import (
-    DEFAULT_BASE_URL,
-    ConfigError,
-    Settings,
-    check_base_url,
-    is_loopback,
-)
+from avala_mcp.contract import DEFAULT_BASE_URL
+from avala_mcp.net import is_loopback
+from avala_mcp.settings import ConfigError, Settings, check_base_url
 
 CANARY = "sk-canary-config-5f1e"
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from seed_examples import SEED_SLICE
 
-from avala_mcp.errors import (
+from avala_mcp.client.errors import (
     MAX_MESSAGE_LENGTH,
     AuthenticationError,
     AvalaError,
@@ -27,7 +27,8 @@ from avala_mcp.errors import (
     failure_payload,
     parse_retry_after,
 )
-from avala_mcp.models import SEGMENT_RE, UUID_RE, NameValidation, Page, Slice, SliceItem
+from avala_mcp.client.models import NameValidation, Page, Slice, SliceItem
+from avala_mcp.contract import SEGMENT_RE, UUID_RE
 
 NOW = datetime(2026, 11, 30, 14, 0, 0, tzinfo=UTC)
 

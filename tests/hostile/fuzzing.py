@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp_checks import call_tool
 
-from avala_mcp.local.demo import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG, OTHER_ORG
-from avala_mcp.tools import TOOLS as CATALOG
+from avala_mcp.embedded.seed import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG, OTHER_ORG
+from avala_mcp.server.catalog import TOOLS as CATALOG
 
 TOOLS = tuple(spec.name for spec in CATALOG)
 #: Failure types that mean the server (or the API behind it) broke, not the arguments.

@@ -12,11 +12,11 @@ import canaries
 from mcp.server.mcpserver import MCPServer
 
 from avala_mcp.cli import build_parser
-from avala_mcp.config import Settings
-from avala_mcp.http_app import MCP_PATHS
-from avala_mcp.local.runner import serve_in_thread
-from avala_mcp.serve import create_http_app, load_settings, open_server
+from avala_mcp.commands.serve import create_http_app, load_settings, open_server
+from avala_mcp.embedded.runner import serve_in_thread
 from avala_mcp.server import build_server
+from avala_mcp.server.http import MCP_PATHS
+from avala_mcp.settings import Settings
 
 #: Every failure type of DESIGN §4.
 FAILURE_TYPES = frozenset(

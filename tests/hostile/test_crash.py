@@ -26,9 +26,9 @@ import httpx
 import pytest
 from anyio.streams.text import TextReceiveStream
 
-from avala_mcp.local import close_app, create_app
-from avala_mcp.local.demo import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
-from avala_mcp.local.runner import serve_in_thread
+from avala_mcp.embedded import close_app, create_app
+from avala_mcp.embedded.runner import serve_in_thread
+from avala_mcp.embedded.seed import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
 
 pytestmark = pytest.mark.anyio
 

@@ -24,7 +24,7 @@ from mcp import Client
 from mcp_checks import failure, success
 from starlette.types import Receive, Scope, Send
 
-from avala_mcp.local.runner import serve_in_thread
+from avala_mcp.embedded.runner import serve_in_thread
 
 pytestmark = pytest.mark.anyio
 

@@ -16,8 +16,8 @@ from mcp.types import INVALID_PARAMS, ResourceTemplateReference
 from mcp_checks import local_server, success
 from starlette.applications import Starlette
 
-from avala_mcp.local.demo import DEMO_ORG
-from avala_mcp.models import SEGMENT_RE
+from avala_mcp.contract import SEGMENT_RE
+from avala_mcp.embedded.seed import DEMO_ORG
 
 pytestmark = pytest.mark.anyio
 

@@ -24,7 +24,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_checks import success
 
-from avala_mcp.local.demo import DEMO_ORG
+from avala_mcp.embedded.seed import DEMO_ORG
 
 pytestmark = pytest.mark.anyio
 

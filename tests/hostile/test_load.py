@@ -15,7 +15,7 @@ from hostile_checks import serving
 from mcp import Client
 from mcp.types import CallToolResult
 
-from avala_mcp.local.demo import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
+from avala_mcp.embedded.seed import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
 
 pytestmark = pytest.mark.anyio
 

@@ -16,9 +16,9 @@ from mcp.types import ElicitRequestParams, ElicitResult, TextContent
 from mcp_checks import local_server, success, text_of
 from starlette.applications import Starlette
 
-from avala_mcp.local import app_store
-from avala_mcp.local.demo import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
-from avala_mcp.local.store import NewItem
+from avala_mcp.embedded import app_store
+from avala_mcp.embedded.seed import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
+from avala_mcp.embedded.store import NewItem
 
 pytestmark = pytest.mark.anyio
 

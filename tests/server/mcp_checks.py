@@ -19,8 +19,8 @@ from mcp.types import CallToolResult, TextContent
 from starlette.applications import Starlette
 from starlette.types import Send
 
-from avala_mcp.config import Settings
 from avala_mcp.server import build_server
+from avala_mcp.settings import Settings
 
 # Any loopback URL: requests go through the ASGI transport, never the network.
 LOCAL_BASE_URL = "http://127.0.0.1:8000/api/v1"

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from avala_mcp.cli import build_parser
-from avala_mcp.config import is_loopback
+from avala_mcp.net import is_loopback
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config_examples"
 JSON_FILES = sorted(EXAMPLES.glob("*.json"))

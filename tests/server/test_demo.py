@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from avala_mcp.demo import NEW_SLICE_NAME
-from avala_mcp.local import create_app
-from avala_mcp.local.demo import DEMO_DATASET_UID
+from avala_mcp.commands.demo import NEW_SLICE_NAME
+from avala_mcp.embedded import create_app
+from avala_mcp.embedded.seed import DEMO_DATASET_UID
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,8 @@ from mcp_checks import failure, local_server, local_settings, send_json, success
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from avala_mcp.local import close_app, create_app
-from avala_mcp.local.demo import (
+from avala_mcp.embedded import close_app, create_app
+from avala_mcp.embedded.seed import (
     DEMO_DATASET_UID,
     DEMO_ORG,
     DEMO_SLICE_NAME,

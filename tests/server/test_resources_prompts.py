@@ -17,7 +17,7 @@ from mcp.types import (
 from mcp_checks import local_server, success
 from starlette.applications import Starlette
 
-from avala_mcp.local.demo import (
+from avala_mcp.embedded.seed import (
     DEMO_DATASET_UID,
     DEMO_NIGHT_COUNT,
     DEMO_ORG,

@@ -11,7 +11,7 @@ from mcp.types import ElicitRequestParams, ElicitResult
 from mcp_checks import failure, local_server, success
 from starlette.applications import Starlette
 
-from avala_mcp.local.demo import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
+from avala_mcp.embedded.seed import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
 
 pytestmark = pytest.mark.anyio
 

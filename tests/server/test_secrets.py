@@ -20,7 +20,7 @@ from mcp_checks import call_tool, local_settings, send_json, text_of
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from avala_mcp.local.demo import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG, OTHER_ORG
+from avala_mcp.embedded.seed import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG, OTHER_ORG
 from avala_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio

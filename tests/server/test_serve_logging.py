@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from avala_mcp.cli import build_parser
+from avala_mcp.commands.serve import check_startup, load_settings
 from avala_mcp.logs import configure_logging
 from avala_mcp.redaction import REDACTED
-from avala_mcp.serve import check_startup, load_settings
 
 API_KEY = "canary-key-5b2f0d7e"
 TOKEN = "canary-token-9c41aa03"

@@ -27,7 +27,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from transport_checks import ALL_TOOLS, check_session
 
-from avala_mcp.local.demo import DEMO_ORG, DEMO_SLICE_SLUG
+from avala_mcp.embedded.seed import DEMO_ORG, DEMO_SLICE_SLUG
 
 pytestmark = pytest.mark.anyio
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from avala_mcp.tools import tools_markdown
+from avala_mcp.server.catalog import tools_markdown
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,7 @@ from mcp_checks import local_settings, send_json, success, text_of
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from avala_mcp.local.demo import (
+from avala_mcp.embedded.seed import (
     DEMO_DATASET_UID,
     DEMO_NIGHT_COUNT,
     DEMO_ORG,

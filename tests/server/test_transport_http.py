@@ -27,10 +27,10 @@ from starlette.types import ASGIApp
 from transport_checks import ALL_TOOLS, WRITE_TOOLS, check_session
 
 from avala_mcp.cli import build_parser
-from avala_mcp.http_app import MCP_PATHS, transport_security
-from avala_mcp.local.demo import DEMO_DATASET_UID as UID
-from avala_mcp.local.demo import DEMO_ORG, DEMO_SLICE_SLUG
-from avala_mcp.serve import create_http_app, load_settings, open_server
+from avala_mcp.commands.serve import create_http_app, load_settings, open_server
+from avala_mcp.embedded.seed import DEMO_DATASET_UID as UID
+from avala_mcp.embedded.seed import DEMO_ORG, DEMO_SLICE_SLUG
+from avala_mcp.server.http import MCP_PATHS, transport_security
 
 pytestmark = pytest.mark.anyio
 

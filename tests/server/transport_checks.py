@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcp import Client
 
-from avala_mcp.local.demo import DEMO_ORG, DEMO_SLICE_SLUG
+from avala_mcp.embedded.seed import DEMO_ORG, DEMO_SLICE_SLUG
 
 ALL_TOOLS = {
     "list_slices",

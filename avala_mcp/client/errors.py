@@ -1,0 +1,289 @@
+"""Error types, the mapping from an HTTP response to one, and the tool-failure payload.
+
+Every failure the client raises is an :class:`AvalaError`. Its ``type`` is the failure type of
+DESIGN §4, so the server layer turns any of them into the same structured payload with
+:func:`failure_payload`. Messages are short, single-line and safe to show a model: they never hold
+a response's raw HTML, nor the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+import httpx
+
+#: Longest message taken from a response body; a proxy or a bug may send a novel.
+MAX_MESSAGE_LENGTH = 300
+
+
+class AvalaError(Exception):
+    """Base of every error the client (and the server layer) reports.
+
+    ``fields`` maps an argument or body field to its problems; ``retry_after`` is in seconds;
+    ``hint`` says what to do next and is usually set by the server layer, which knows the tools.
+    """
+
+    #: The failure type of DESIGN §4.
+    type: ClassVar[str] = "server_error"
+    #: Whether trying the same call again later may succeed, unless told otherwise.
+    default_retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        fields: dict[str, list[str]] | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.fields = fields
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.retry_after = retry_after
+        self.hint = hint
+        #: The API's machine-readable ``code``, when its body carries one.
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status!r}, message={self.message!r})"
+
+
+class InvalidInputError(AvalaError):
+    """An argument was refused before any request was sent; ``fields`` names it."""
+
+    type = "invalid_input"
+
+    @classmethod
+    def for_fields(cls, fields: dict[str, list[str]]) -> InvalidInputError:
+        """The error for these bad arguments, with a one-line message naming each."""
+        return cls(describe_fields(fields), fields=fields)
+
+
+class ValidationError(AvalaError):
+    """The API refused the request body or query (400)."""
+
+    type = "validation"
+
+
+class AuthenticationError(AvalaError):
+    """The API key is missing or invalid (401)."""
+
+    type = "unauthorized"
+
+
+class PermissionDeniedError(AvalaError):
+    """The key's user may not act on this owner, dataset or slice (403)."""
+
+    type = "forbidden"
+
+
+class NotFoundError(AvalaError):
+    """The slice, owner or dataset does not exist (404)."""
+
+    type = "not_found"
+
+
+class ConflictError(AvalaError):
+    """The request clashes with existing state, e.g. a duplicate slice name (409)."""
+
+    type = "conflict"
+
+
+class RateLimitError(AvalaError):
+    """Too many requests (429); ``retry_after`` says when to try again."""
+
+    type = "rate_limited"
+    default_retryable = True
+
+
+class ServerError(AvalaError):
+    """The API failed (5xx) or answered something the client cannot use."""
+
+    type = "server_error"
+
+
+class NetworkError(AvalaError):
+    """No usable answer: the connection failed, broke, or timed out."""
+
+    type = "network"
+    default_retryable = True
+
+
+class ReadOnlyError(AvalaError):
+    """A write was asked of a server running in read-only mode."""
+
+    type = "read_only"
+
+
+class ConfirmationRequiredError(AvalaError):
+    """A destructive call needs the user's confirmation first."""
+
+    type = "confirmation_required"
+
+
+_ERROR_BY_STATUS: dict[int, type[AvalaError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    # Too large a body is the caller's to fix (a smaller filter or description), not the API's.
+    413: ValidationError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+#: Statuses after which the same request may well succeed later.
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def error_from_response(
+    response: httpx.Response, *, now: Callable[[], datetime] | None = None
+) -> AvalaError:
+    """The error that an unsuccessful response means, with its body's message and field errors.
+
+    ``now`` is the clock used to turn an HTTP-date ``Retry-After`` into seconds.
+    """
+    status = response.status_code
+    message, fields, code = _parse_body(response)
+    retry_after = parse_retry_after(response.headers.get("Retry-After"), now=now)
+    error_class = _ERROR_BY_STATUS.get(status, ServerError)
+    if response.is_redirect:
+        # Usually a base URL that is slightly off (http for https, a missing /api/v1).
+        message = f"{message} (redirects are not followed; check AVALA_BASE_URL)"
+    if error_class is RateLimitError and retry_after is not None:
+        message = f"{message} (retry after {_format_seconds(retry_after)})"
+    error = error_class(
+        message,
+        status=status,
+        fields=fields,
+        retryable=status in RETRYABLE_STATUSES,
+        retry_after=retry_after,
+        code=code,
+    )
+    if status == 413:
+        error.hint = "the request is too large: send a shorter description or a smaller filter"
+    return error
+
+
+def parse_retry_after(
+    value: str | None, *, now: Callable[[], datetime] | None = None
+) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delay-seconds or an HTTP-date), or None."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; an obsolete form may parse naive.
+        when = when.replace(tzinfo=UTC)
+    current = now() if now is not None else datetime.now(UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+def failure_payload(error: AvalaError) -> dict[str, Any]:
+    """DESIGN §4's structured tool failure: always all seven keys, None where one does not apply."""
+    return {
+        "error": {
+            "type": error.type,
+            "status": error.status,
+            "message": error.message,
+            "fields": error.fields,
+            "retryable": error.retryable,
+            "retry_after": error.retry_after,
+            "hint": error.hint,
+        }
+    }
+
+
+def _parse_body(response: httpx.Response) -> tuple[str, dict[str, list[str]] | None, str | None]:
+    """The message, field errors and code of an error body, in any shape of DESIGN §2."""
+    fallback = _status_line(response)
+    try:
+        body: Any = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        # Not JSON (an HTML page from a proxy, plain text...): say so, never repeat it.
+        return (fallback if not response.content else f"{fallback} (non-JSON response)"), None, None
+
+    if isinstance(body, str) and body.strip():
+        return one_line(body), None, None
+    if isinstance(body, list):
+        messages = _messages(body)
+        return (one_line("; ".join(messages)) if messages else fallback), None, None
+    if not isinstance(body, Mapping):
+        return fallback, None, None
+
+    code = body.get("code") if isinstance(body.get("code"), str) else None
+    detail = body.get("detail")
+    if isinstance(detail, str) and detail.strip():
+        return one_line(detail), None, code
+    source = detail if isinstance(detail, Mapping) else body
+    fields = {
+        str(name): messages
+        for name, value in source.items()
+        if name not in ("code", "detail") and (messages := _messages(value))
+    }
+    if not fields:
+        return fallback, None, code
+    return one_line(describe_fields(fields)), fields, code
+
+
+def _messages(value: Any) -> list[str]:
+    """Human-readable messages out of a field's value: a string, a list, or nested errors."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, list):
+        return [message for item in value for message in _messages(item)]
+    if isinstance(value, Mapping):
+        # Nested serializer errors, e.g. {"filter": {"and": ["..."]}}: keep the path.
+        return [f"{key}: {message}" for key, item in value.items() for message in _messages(item)]
+    if value is None:
+        return []
+    return [str(value)]
+
+
+def describe_fields(fields: Mapping[str, list[str]]) -> str:
+    """One line naming each bad field or argument, e.g. ``invalid name: must be set``."""
+    parts = []
+    for name, messages in fields.items():
+        label = "request" if name == "non_field_errors" else name
+        parts.append(f"invalid {label}: {' '.join(messages)}")
+    return "; ".join(parts)
+
+
+def _status_line(response: httpx.Response) -> str:
+    reason = response.reason_phrase or "error"
+    return f"the API answered {response.status_code} {reason}"
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
+    """``text`` as a single line of at most ``limit`` characters, fit for a message."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    return line[: limit - 1].rstrip() + "…"
+
+
+def _format_seconds(seconds: float) -> str:
+    return f"{seconds:g} s"

@@ -1,0 +1,40 @@
+"""What the HTTP contract fixes, shared by the client, the MCP server and the embedded API.
+
+Name patterns, length and size bounds, the API key header and the default base URL: the client
+checks arguments against them before sending, the tools advertise them in their schemas, and the
+embedded API enforces them, so all three accept and refuse the same things. See
+``docs/contracts.md``.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Where Avala's cloud API lives; ``AVALA_BASE_URL`` overrides it.
+DEFAULT_BASE_URL = "https://api.avala.ai/api/v1"
+#: The header that carries the API key.
+API_KEY_HEADER = "X-Avala-Api-Key"
+#: The largest page the client asks for.
+MAX_LIMIT = 1000
+
+#: An owner (organization or user) or a slice slug: the shape the client and the tools accept.
+#: The ``^...$`` form is for pydantic's ``pattern=``; Python code should use :data:`SEGMENT_RE`,
+#: because Python's ``$`` also matches before a trailing newline.
+_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
+SEGMENT_PATTERN = f"^{_SEGMENT}$"
+SEGMENT_RE = re.compile(rf"{_SEGMENT}\Z")
+
+#: A dataset uid: a canonical, hyphenated UUID.
+_UUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+UUID_PATTERN = f"^{_UUID}$"
+UUID_RE = re.compile(rf"{_UUID}\Z")
+
+#: Length bounds of a slice name (seed: 1-255 characters).
+NAME_MIN_LENGTH = 1
+NAME_MAX_LENGTH = 255
+
+# Bounds of a slice filter (DESIGN §3): the tools check them before sending a filter, and the
+# embedded API enforces them, so both refuse the same filters.
+FILTER_MAX_DEPTH = 8
+FILTER_MAX_CONDITIONS = 64
+FILTER_MAX_VALUE_BYTES = 1024

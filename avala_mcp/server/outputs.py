@@ -1,0 +1,201 @@
+"""What each tool returns: compact views of slices and items, whose models are the output schemas.
+
+Views keep a model's context small: list entries shorten descriptions, concise items shorten long
+metadata values (and say so), and optional fields left unset are dropped rather than sent as null.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from avala_mcp.client.models import Slice, SliceItem
+
+#: The template of a slice's resource URI; the server registers the same templates.
+SLICE_URI = "avala://slices/{owner}/{slug}"
+
+# Concise item views shorten what a model rarely needs in full (captions, embeddings, polygons).
+_MAX_VALUE_CHARS = 80
+# Characters of metadata JSON a concise item shows: typical metadata whole (the demo's items
+# use under 180), then less and less until the page fits its text budget: 20 items (the
+# default page) in under 8 KB.
+_METADATA_BUDGETS = (200, 120, 0)
+_ITEM_BUDGET = 380
+_MAX_SUMMARY_CHARS = 200
+
+
+class ToolOutput(BaseModel):
+    """Base of the tool results.
+
+    A field that may be left out defaults to None and is dropped when unset (:meth:`payload`), so
+    results carry no nulls a model does not need; a required field is always present.
+    """
+
+    def payload(self) -> dict[str, Any]:
+        """The structured content: JSON-ready, without optional fields left at their default."""
+        return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+
+class SliceSummary(ToolOutput):
+    name: str
+    slug: str
+    owner: str | None = None
+    dataset: str | None = None
+    item_count: int
+    description: str | None = None
+    updated_at: str | None = None
+
+
+class Paged(ToolOutput):
+    """One page of a listing; ``next_cursor`` is null on the last page, and says so."""
+
+    count: int | None = Field(description="Total across all pages, when the API reports it.")
+    next_cursor: str | None = Field(description="Pass as cursor= for the next page; null: last.")
+
+
+class SliceList(Paged):
+    slices: list[SliceSummary]
+
+
+class SliceDetail(ToolOutput):
+    uid: str
+    name: str
+    slug: str
+    owner: str | None = None
+    dataset: str | None = None
+    description: str | None = None
+    item_count: int
+    filter: dict[str, Any] | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    uri: str | None = Field(default=None, description="The slice's MCP resource.")
+
+
+class ItemView(ToolOutput):
+    """A dataset item; concise views hold uid, key, url and metadata only."""
+
+    model_config = ConfigDict(extra="allow")
+
+    uid: str
+    key: str | None = None
+    url: str | None = None
+    metadata: dict[str, Any] | None = None
+    dataset: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class ItemList(Paged):
+    items: list[ItemView]
+
+
+class NameCheck(ToolOutput):
+    valid: bool
+    slug: str | None = Field(description="The slug the name would get; null if invalid.")
+    reasons: list[str] = Field(description="Why the name is refused; empty when valid.")
+
+
+class Deletion(ToolOutput):
+    deleted: bool
+    owner: str
+    slug: str
+    message: str | None = None
+
+
+def slice_uri(owner: str, slug: str) -> str:
+    return SLICE_URI.format(owner=owner, slug=slug)
+
+
+def _timestamp(value: Any) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def compact_json(value: Any) -> str:
+    """JSON without spaces (every byte of a result costs the model context)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… (+{len(text) - limit} chars)"
+
+
+def summarize(slice_: Slice, owner: str | None = None) -> SliceSummary:
+    """A slice as a list entry; ``owner`` fills in for APIs that leave it out."""
+    return SliceSummary(
+        name=slice_.name,
+        slug=slice_.slug,
+        owner=owner_of(slice_, owner),
+        dataset=slice_.dataset,
+        item_count=slice_.item_count,
+        description=_shorten(slice_.description, _MAX_SUMMARY_CHARS)
+        if slice_.description
+        else None,
+        updated_at=_timestamp(slice_.updated_at),
+    )
+
+
+def describe(slice_: Slice, owner: str | None = None) -> SliceDetail:
+    """A slice in full, with its resource URI when its owner is known."""
+    owner = owner_of(slice_, owner)
+    return SliceDetail(
+        uid=slice_.uid,
+        name=slice_.name,
+        slug=slice_.slug,
+        owner=owner,
+        dataset=slice_.dataset,
+        description=slice_.description or None,
+        item_count=slice_.item_count,
+        filter=slice_.filter,
+        created_at=_timestamp(slice_.created_at),
+        updated_at=_timestamp(slice_.updated_at),
+        uri=slice_uri(owner, slice_.slug) if owner else None,
+    )
+
+
+def owner_of(slice_: Slice, fallback: str | None) -> str | None:
+    """The slice's owner: the embedded API says ``owner``, Avala's newer responses
+    ``owner_name``; ``fallback`` (the owner asked about) covers responses with neither."""
+    named = (slice_.model_extra or {}).get("owner_name")
+    return slice_.owner or (named if isinstance(named, str) and named else None) or fallback
+
+
+def _concise_value(value: Any) -> Any:
+    """A metadata value as a concise view shows it: long ones shortened, and marked so."""
+    if isinstance(value, str):
+        return _shorten(value, _MAX_VALUE_CHARS)
+    if isinstance(value, list | dict):
+        size = len(compact_json(value))
+        if size > _MAX_VALUE_CHARS:
+            kind = "list" if isinstance(value, list) else "object"
+            return f"… ({kind} of {len(value)}, {size} chars; detail='full' shows it)"
+    return value
+
+
+def item_view(
+    item: SliceItem, detail: Literal["concise", "full"], budget: int = _METADATA_BUDGETS[0]
+) -> ItemView:
+    """An item as listed; concise metadata is cut to about ``budget`` characters of JSON."""
+    if detail == "full":
+        return ItemView.model_validate(item.model_dump(mode="json"))
+    metadata: dict[str, Any] = {}
+    size = 0
+    for shown, (key, value) in enumerate(item.metadata.items()):
+        value = _concise_value(value)
+        size += len(compact_json({key: value}))
+        if size > budget:
+            metadata["…"] = f"{len(item.metadata) - shown} more keys; detail='full' shows them"
+            break
+        metadata[key] = value
+    return ItemView(uid=item.uid, key=item.key, url=item.url, metadata=metadata or None)
+
+
+def item_views(items: list[SliceItem], detail: Literal["concise", "full"]) -> list[ItemView]:
+    """The page's items; a concise page gives up metadata until it fits the text budget."""
+    page_budget = _ITEM_BUDGET * len(items)
+    for budget in _METADATA_BUDGETS:
+        views = [item_view(item, detail, budget) for item in items]
+        if detail == "full" or len(compact_json([v.payload() for v in views])) <= page_budget:
+            break
+    return views
