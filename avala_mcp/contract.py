@@ -29,6 +29,10 @@ _UUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f
 UUID_PATTERN = f"^{_UUID}$"
 UUID_RE = re.compile(rf"{_UUID}\Z")
 
+#: Path segments that would route to another endpoint (``/slices/dataset/{uid}/`` and
+#: ``/slices/{owner}/list/``), so no owner, or slug, can be named so.
+RESERVED_SEGMENTS = {"owner": "dataset", "slug": "list"}
+
 #: Length bounds of a slice name (seed: 1-255 characters).
 NAME_MIN_LENGTH = 1
 NAME_MAX_LENGTH = 255

@@ -43,6 +43,7 @@ from avala_mcp.contract import (
     MAX_LIMIT,
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
+    RESERVED_SEGMENTS,
     SEGMENT_RE,
     UUID_RE,
 )
@@ -488,9 +489,6 @@ class AvalaClient:
 
 
 #: Path words of the API that an owner or a slug in the same place would be mistaken for.
-_ROUTE_WORDS = {"owner": "dataset", "slug": "list"}
-
-
 class _Arguments:
     """Checks a call's arguments, collecting every problem into one InvalidInputError."""
 
@@ -513,7 +511,7 @@ class _Arguments:
                 "starting with a letter or digit",
             )
             return ""
-        if _ROUTE_WORDS.get(name) == value:
+        if RESERVED_SEGMENTS.get(name) == value:
             # /slices/{owner}/list/ and /slices/dataset/{uid}/ are other endpoints' paths, so
             # such a request would reach the wrong endpoint; no real owner or slug is named so.
             self.refuse(name, f"'{value}' cannot be a{'n' * (name == 'owner')} {name}")

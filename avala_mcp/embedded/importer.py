@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from avala_mcp.contract import SEGMENT_RE
+from avala_mcp.contract import RESERVED_SEGMENTS, SEGMENT_RE
 from avala_mcp.embedded import naming, strict_json
 from avala_mcp.embedded.paths import default_db_path
 from avala_mcp.embedded.store import ImportFailed, NewItem, Store, StoreError, metadata_json
@@ -25,7 +25,6 @@ from avala_mcp.embedded.store import ImportFailed, NewItem, Store, StoreError, m
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 50
 MAX_KEY_LENGTH = 1024
-_RESERVED_OWNERS = frozenset({"dataset"})
 _JSONL_FIELDS = frozenset({"key", "url", "metadata"})
 _INT_RE = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _FLOAT_RE = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
@@ -249,7 +248,7 @@ def check_owner(owner: str) -> str | None:
     """Why ``owner`` cannot name an owner, or None if it can."""
     if not SEGMENT_RE.match(owner):
         return "must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit"
-    if owner in _RESERVED_OWNERS:
+    if owner == RESERVED_SEGMENTS["owner"]:
         return f"{owner!r} is reserved"
     return None
 

@@ -380,7 +380,7 @@ class Store:
         """How many slices an owner (scope ``owner``) or a dataset (``dataset``) has."""
         column = _SCOPES[scope]
         with self._read() as conn:
-            row = conn.execute(f"SELECT count(*) FROM slices WHERE {column} = ?", (scope_id,))
+            row = conn.execute(f"SELECT count(*) FROM slices WHERE {column} = ?", (scope_id,))  # noqa: S608 - only compiled filter SQL and fixed names, values bound
             return int(row.fetchone()[0])
 
     def list_slices(
@@ -474,7 +474,7 @@ class Store:
             position = f" AND i.id {'>' if forward else '<'} ?"
             params.insert(0, cursor.key[0])
         sql = (
-            f"SELECT {_ITEM_COLUMNS} FROM items i WHERE i.dataset_id = ?{position} AND {where} "
+            f"SELECT {_ITEM_COLUMNS} FROM items i WHERE i.dataset_id = ?{position} AND {where} "  # noqa: S608 - only compiled filter SQL and fixed names, values bound
             f"ORDER BY i.id {'ASC' if forward else 'DESC'} LIMIT ?"
         )
         with self._read() as conn:
@@ -654,7 +654,7 @@ def _free_slug(conn: sqlite3.Connection, owner_id: int, base: str) -> str:
 
 def _count_matching(conn: sqlite3.Connection, dataset_id: int, node: Node | None) -> int:
     where, params = compile_filter(node)
-    sql = f"SELECT count(*) FROM items i WHERE i.dataset_id = ? AND {where}"
+    sql = f"SELECT count(*) FROM items i WHERE i.dataset_id = ? AND {where}"  # noqa: S608 - only compiled filter SQL and fixed names, values bound
     return int(conn.execute(sql, [dataset_id, *params]).fetchone()[0])
 
 
@@ -670,7 +670,7 @@ def _adjust_counts(
         node = None if filter_json is None else parse_filter(json.loads(filter_json))
         where, filter_params = compile_filter(node)
         matched = conn.execute(
-            f"SELECT count(*) FROM items i WHERE i.dataset_id = ? AND {selection} AND {where}",
+            f"SELECT count(*) FROM items i WHERE i.dataset_id = ? AND {selection} AND {where}",  # noqa: S608 - only compiled filter SQL and fixed names, values bound
             [dataset_id, *params, *filter_params],
         ).fetchone()[0]
         if matched:

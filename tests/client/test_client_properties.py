@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from avala_mcp.client import AvalaClient
 from avala_mcp.client.errors import InvalidInputError
-from avala_mcp.contract import SEGMENT_RE
+from avala_mcp.contract import RESERVED_SEGMENTS, SEGMENT_RE
 
 pytestmark = pytest.mark.anyio
 
@@ -21,7 +21,19 @@ segments = st.one_of(
     st.text(max_size=120),
     st.from_regex(SEGMENT_RE),
     st.sampled_from(
-        ["..", "../x", "a/../b", "%2e%2e", "a%2Fb", "a\\b", "a\x00", "\uff41\uff43\uff4d\uff45"]
+        [
+            *("dataset", "list"),
+            *(
+                "..",
+                "../x",
+                "a/../b",
+                "%2e%2e",
+                "a%2Fb",
+                "a\\b",
+                "a\x00",
+                "\uff41\uff43\uff4d\uff45",
+            ),
+        ]
     ),
 )
 
@@ -41,7 +53,8 @@ async def send(owner: str, cursor: str | None = None) -> list[httpx.Request]:
 @settings(max_examples=300, deadline=None)
 @given(owner=segments)
 async def test_an_owner_is_refused_or_sent_verbatim(owner: str) -> None:
-    if SEGMENT_RE.match(owner):
+    # 'dataset' fits the pattern, but /slices/dataset/... is another endpoint's path.
+    if SEGMENT_RE.match(owner) and owner != RESERVED_SEGMENTS["owner"]:
         [request] = await send(owner)
         assert request.url.raw_path == f"/api/v1/slices/{owner}/list/".encode()
         assert request.url.host == "api.avala.ai"

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "local_scale.py"
 
 
+@pytest.mark.slow
 def test_benchmark_small_size_reports_every_figure(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--items", "3000", "--slices", "25", "--repeat", "1",

@@ -66,6 +66,7 @@ def _pipe_unread(fd: int) -> int:
     return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])
 
 
+@pytest.mark.slow
 def test_kill_9_midway_through_an_import_leaves_no_partial_dataset(
     local_db_path: Path, tmp_path: Path
 ) -> None:
@@ -127,6 +128,7 @@ async def _serving_url(process: anyio.abc.Process) -> str:
     raise AssertionError(f"avala-mcp api exited: {seen}")
 
 
+@pytest.mark.slow
 async def test_kill_9_of_the_api_during_concurrent_creates_keeps_every_acknowledged_slice(
     local_db_path: Path, api_process: list[str]
 ) -> None:

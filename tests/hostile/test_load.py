@@ -56,6 +56,7 @@ def _call(index: int) -> tuple[str, dict[str, Any]]:
     return mix[index % len(mix)]
 
 
+@pytest.mark.slow
 async def test_200_concurrent_calls_over_streamable_http_all_succeed(mcp_url: str) -> None:
     results: list[CallToolResult] = []
 

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "soak.py"
 CALLS = 10_000
 # Keeping one tool result per call would cost kilobytes each; RSS moves in allocator-sized steps
@@ -18,6 +20,7 @@ CALLS = 10_000
 GENEROUS_BYTES_PER_CALL = 2 * 1024
 
 
+@pytest.mark.slow
 def test_soak_reports_stable_memory() -> None:
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--calls", str(CALLS), "--warmup", "50"],
