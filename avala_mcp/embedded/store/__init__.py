@@ -1,0 +1,58 @@
+"""SQLite storage of the embedded Slices API.
+
+``Store`` is one object over one database file, assembled from a module per responsibility:
+``connection`` (WAL, the pool of readers, the ``BEGIN IMMEDIATE`` write transaction), ``schema``
+(tables, schema version, demo data), ``accounts`` (users, organizations, API keys), ``datasets``,
+``slices``, ``items`` and ``importing``. Its methods are synchronous; the web app runs them in
+worker threads so the event loop never waits on a query.
+"""
+
+from __future__ import annotations
+
+import os
+
+from avala_mcp.embedded.store.accounts import AccountQueries, hash_key
+from avala_mcp.embedded.store.datasets import DatasetQueries
+from avala_mcp.embedded.store.importing import DatasetImport
+from avala_mcp.embedded.store.items import ItemQueries, metadata_json, new_uid
+from avala_mcp.embedded.store.records import (
+    Dataset,
+    DuplicateName,
+    ImportFailed,
+    Item,
+    NewItem,
+    Owner,
+    Slice,
+    StoreError,
+    now_stamp,
+)
+from avala_mcp.embedded.store.schema import SCHEMA_VERSION, initialize
+from avala_mcp.embedded.store.slices import SliceQueries
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Dataset",
+    "DuplicateName",
+    "ImportFailed",
+    "Item",
+    "NewItem",
+    "Owner",
+    "Slice",
+    "Store",
+    "StoreError",
+    "hash_key",
+    "metadata_json",
+    "new_uid",
+    "now_stamp",
+]
+
+
+class Store(AccountQueries, DatasetQueries, SliceQueries, ItemQueries, DatasetImport):
+    """The embedded API's database, created with demo data if new. Thread-safe; close it when done.
+
+    Raises StoreError if the file cannot be opened or is not an avala-mcp database of a schema
+    version this code understands.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(path, initialize)
