@@ -1,7 +1,7 @@
-"""The embedded Slices API: the seed's HTTP contract over SQLite, with demo data (DESIGN §6).
+"""The embedded Slices API: the seed's HTTP contract over SQLite, with demo data.
 
 ``create_app(db_path)`` returns the Starlette app; ``close_app(app)`` closes its database.
-``default_db_path()`` resolves ``--db``'s default. The demo constants live in ``.demo``.
+``default_db_path()`` resolves ``--db``'s default. The demo constants live in ``.seed``.
 """
 
 from avala_mcp.embedded.app import app_store, close_app, create_app

@@ -17,7 +17,7 @@ import uvicorn
 import uvicorn.config
 from starlette.types import ASGIApp
 
-from avala_mcp.embedded.app import create_app
+from avala_mcp.embedded.app import BASE_PATH, create_app
 from avala_mcp.embedded.paths import default_db_path
 from avala_mcp.embedded.seed import DEMO_USER
 from avala_mcp.embedded.store import StoreError
@@ -26,7 +26,7 @@ from avala_mcp.net import bind, is_loopback, origin
 
 def base_url(sock: socket.socket) -> str:
     """The API's base URL on a bound socket."""
-    return f"{origin(sock)}/api/v1"
+    return f"{origin(sock)}{BASE_PATH}"
 
 
 def _log_config() -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The demo data of a new embedded database (DESIGN §6), and the constants that name it.
+"""The demo data of a new embedded database, and the constants that name it.
 
 Everything is derived from fixed seeds, so two new databases hold identical demo data. Tests and
 the rest of the product import these constants rather than repeating the literals.
