@@ -1,4 +1,4 @@
-"""How the API shows what it stores: slices, items, and pages of either."""
+"""How the API shows what it stores: datasets, slices, items, and pages of them."""
 
 from __future__ import annotations
 
@@ -8,10 +8,27 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 
-from avala_mcp.embedded.paging import Cursor, Page, encode_cursor
-from avala_mcp.embedded.store import Item, Slice
+from avala_mcp.embedded.paging import Cursor, Page, assemble_page, encode_cursor
+from avala_mcp.embedded.store import DatasetInfo, Item, Slice
 
 T = TypeVar("T")
+
+#: What every dataset of the embedded API holds (the demo's and every import's items are images).
+DATA_TYPE = "image"
+
+
+def dataset_json(info: DatasetInfo) -> dict[str, Any]:
+    """A dataset as the API shows it (Avala's SDKs' fields, and always ``owner_name``)."""
+    return {
+        "uid": info.uid,
+        "name": info.name,
+        "slug": info.slug,
+        "item_count": info.item_count,
+        "data_type": DATA_TYPE,
+        "owner_name": info.owner,
+        "created_at": info.created_at,
+        "updated_at": info.updated_at,
+    }
 
 
 def slice_json(piece: Slice) -> dict[str, Any]:
@@ -59,3 +76,22 @@ def page_json(
         "previous": link(page.previous),
         "results": [render(row) for row in page.results],
     }
+
+
+def item_page_json(
+    request: Request,
+    rows: list[Item],
+    limit: int,
+    cursor: Cursor | None,
+    count: int,
+    dataset_uid: str,
+) -> dict[str, Any]:
+    """A page of a walk over items by id, from the ``limit + 1`` rows the store fetched."""
+
+    def key_of(item: Item) -> tuple[int]:
+        return (item.id,)
+
+    def render(item: Item) -> dict[str, Any]:
+        return item_json(item, dataset_uid)
+
+    return page_json(request, assemble_page(rows, limit, cursor, "id", key_of), count, render)

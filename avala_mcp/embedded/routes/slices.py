@@ -5,8 +5,6 @@ Each handler checks the request, then asks the store; see ``docs/contracts.md`` 
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -28,8 +26,8 @@ from avala_mcp.embedded.paging import (
     parse_limit,
     parse_ordering,
 )
-from avala_mcp.embedded.responses import item_json, page_json, slice_json
-from avala_mcp.embedded.store import DuplicateName, Item, Slice, Store
+from avala_mcp.embedded.responses import item_page_json, page_json, slice_json
+from avala_mcp.embedded.store import DuplicateName, Slice, Store
 
 
 class SliceEndpoints:
@@ -97,15 +95,8 @@ class SliceEndpoints:
         limit = parse_limit(request.query_params.get("limit"))
         cursor = decode_cursor(request.query_params.get("cursor"), "id", (int,))
         rows = await run(self.store.slice_items, piece, cursor, limit)
-
-        def key_of(item: Item) -> Key:
-            return (item.id,)
-
-        def render(item: Item) -> dict[str, Any]:
-            return item_json(item, piece.dataset)
-
-        page = assemble_page(rows, limit, cursor, "id", key_of)
-        return JSONResponse(page_json(request, page, piece.item_count, render))
+        page = item_page_json(request, rows, limit, cursor, piece.item_count, piece.dataset)
+        return JSONResponse(page)
 
     async def validate_name(self, request: Request) -> Response:
         body = await json_body(request)

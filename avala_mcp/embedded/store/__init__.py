@@ -17,6 +17,7 @@ from avala_mcp.embedded.store.importing import DatasetImport
 from avala_mcp.embedded.store.items import ItemQueries, metadata_json, new_uid
 from avala_mcp.embedded.store.records import (
     Dataset,
+    DatasetInfo,
     DuplicateName,
     ImportFailed,
     Item,
@@ -32,6 +33,7 @@ from avala_mcp.embedded.store.slices import SliceQueries
 __all__ = [
     "SCHEMA_VERSION",
     "Dataset",
+    "DatasetInfo",
     "DuplicateName",
     "ImportFailed",
     "Item",

@@ -15,6 +15,7 @@ from avala_mcp.embedded.sql import compile_filter
 from avala_mcp.embedded.store.connection import Database
 from avala_mcp.embedded.store.records import Dataset, Item, NewItem, Slice, now_stamp
 from avala_mcp.embedded.store.slices import adjust_item_counts
+from avala_mcp.filters import Node
 
 _ITEM_COLUMNS = "i.id, i.uid, i.key, i.url, i.metadata, i.created_at, i.updated_at"
 INSERT_ITEM = (
@@ -51,7 +52,14 @@ class ItemQueries(Database):
 
     def slice_items(self, piece: Slice, cursor: Cursor | None, limit: int) -> list[Item]:
         """Up to ``limit + 1`` of the slice's items from the cursor on, in its direction."""
-        where, params = compile_filter(piece.filter_node())
+        return self.dataset_items(piece.dataset_id, cursor, limit, piece.filter_node())
+
+    def dataset_items(
+        self, dataset_id: int, cursor: Cursor | None, limit: int, node: Node | None = None
+    ) -> list[Item]:
+        """Up to ``limit + 1`` of the dataset's items (those ``node`` matches, if given) from the
+        cursor on, in its direction, by id."""
+        where, params = compile_filter(node)
         forward = cursor is None or cursor.forward
         position = ""
         if cursor is not None:
@@ -62,7 +70,7 @@ class ItemQueries(Database):
             f"ORDER BY i.id {'ASC' if forward else 'DESC'} LIMIT ?"
         )
         with self._read() as conn:
-            rows = conn.execute(sql, [piece.dataset_id, *params, limit + 1]).fetchall()
+            rows = conn.execute(sql, [dataset_id, *params, limit + 1]).fetchall()
         return [
             Item(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6]) for row in rows
         ]

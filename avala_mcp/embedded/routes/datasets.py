@@ -1,0 +1,75 @@
+"""The dataset endpoints: list those the caller sees, get one, and a dataset's items.
+
+Each handler checks the request, then asks the store; see ``docs/contracts.md`` for the contract.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from avala_mcp.contract import DATASET_DEFAULT_LIMIT
+from avala_mcp.embedded.access import caller, permitted_dataset, permitted_owner, run
+from avala_mcp.embedded.errors import NOT_FOUND, ApiError
+from avala_mcp.embedded.inputs import uuid_field
+from avala_mcp.embedded.paging import Key, assemble_page, decode_cursor, parse_limit
+from avala_mcp.embedded.responses import dataset_json, item_page_json, page_json
+from avala_mcp.embedded.store import Dataset, DatasetInfo, Store
+
+#: The listing's one ordering (name, then id), as its cursors spell it.
+_BY_NAME = "name"
+
+
+class DatasetEndpoints:
+    """The dataset endpoints over one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def _dataset(self, request: Request) -> Dataset:
+        uid, _ = uuid_field(request.path_params["dataset_uid"])
+        if uid is None:
+            raise ApiError(404, NOT_FOUND)
+        return await permitted_dataset(request, self.store, uid)
+
+    async def list_datasets(self, request: Request) -> Response:
+        params = request.query_params
+        raw_limit = params.get("limit")
+        limit = DATASET_DEFAULT_LIMIT if raw_limit in (None, "") else parse_limit(raw_limit)
+        cursor = decode_cursor(params.get("cursor"), _BY_NAME, (str, int))
+        name = params.get("name") or None
+        user_id = caller(request)
+        rows = await run(self.store.list_datasets, user_id, name, cursor, limit)
+        count = await run(self.store.count_datasets, user_id, name)
+
+        def key_of(info: DatasetInfo) -> Key:
+            return (info.name, info.id)
+
+        page = assemble_page(rows, limit, cursor, _BY_NAME, key_of)
+        return JSONResponse(page_json(request, page, count, dataset_json))
+
+    async def get_dataset(self, request: Request) -> Response:
+        dataset = await self._dataset(request)
+        return JSONResponse(dataset_json(await run(self.store.dataset_info, dataset.id)))
+
+    async def list_dataset_items(self, request: Request) -> Response:
+        owner = await permitted_owner(request, self.store)
+        dataset = await run(self.store.dataset_by_slug, owner.id, request.path_params["slug"])
+        if dataset is None:
+            raise ApiError(404, NOT_FOUND)
+        limit = parse_limit(request.query_params.get("limit"))
+        cursor = decode_cursor(request.query_params.get("cursor"), "id", (int,))
+        rows = await run(self.store.dataset_items, dataset.id, cursor, limit)
+        count = await run(self.store.dataset_item_count, dataset.id)
+        return JSONResponse(item_page_json(request, rows, limit, cursor, count, dataset.uid))
+
+
+def routes(store: Store) -> list[Route]:
+    """The dataset routes, relative to the API's base path."""
+    api = DatasetEndpoints(store)
+    return [
+        Route("/datasets/", api.list_datasets, methods=["GET"]),
+        Route("/datasets/{dataset_uid}/", api.get_dataset, methods=["GET"]),
+        Route("/datasets/{owner}/{slug}/items/", api.list_dataset_items, methods=["GET"]),
+    ]
