@@ -43,5 +43,8 @@ FILTER_MAX_DEPTH = 8
 FILTER_MAX_CONDITIONS = 64
 FILTER_MAX_VALUE_BYTES = 1024
 
-# The dataset endpoints (``docs/contracts.md``).
+# The dataset endpoints and the embedded API's profile extension (``docs/contracts.md``).
 DATASET_DEFAULT_LIMIT = 20
+PROFILE_MAX_FIELDS = 100
+PROFILE_DEFAULT_TOP = 10
+PROFILE_MAX_TOP = 50

@@ -1,4 +1,4 @@
-"""How the API shows what it stores: datasets, slices, items, and pages of them."""
+"""How the API shows what it stores: datasets, slices, items, pages of them, and profiles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 
 from avala_mcp.embedded.paging import Cursor, Page, assemble_page, encode_cursor
-from avala_mcp.embedded.store import DatasetInfo, Item, Slice
+from avala_mcp.embedded.store import DatasetInfo, FieldProfile, Item, Profile, Slice
 
 T = TypeVar("T")
 
@@ -95,3 +95,26 @@ def item_page_json(
         return item_json(item, dataset_uid)
 
     return page_json(request, assemble_page(rows, limit, cursor, "id", key_of), count, render)
+
+
+def profile_json(dataset_uid: str, profile: Profile) -> dict[str, Any]:
+    """A profile as the extension answers it; every figure is exact."""
+    return {
+        "dataset": dataset_uid,
+        "count": profile.count,
+        "exact": True,
+        "fields": [_field_json(entry) for entry in profile.fields],
+        "truncated": profile.truncated,
+    }
+
+
+def _field_json(entry: FieldProfile) -> dict[str, Any]:
+    return {
+        "path": entry.path,
+        "types": entry.types,
+        "present": entry.present,
+        "distinct": entry.distinct,
+        "top": [{"value": value, "count": count} for value, count in entry.top],
+        "min": entry.min,
+        "max": entry.max,
+    }

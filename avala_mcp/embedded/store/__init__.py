@@ -3,7 +3,8 @@
 ``Store`` is one object over one database file, assembled from a module per responsibility:
 ``connection`` (WAL, the pool of readers, the ``BEGIN IMMEDIATE`` write transaction), ``schema``
 (tables, schema version, demo data), ``accounts`` (users, organizations, API keys), ``datasets``,
-``slices``, ``items`` and ``importing``. Its methods are synchronous; the web app runs them in
+``slices``, ``items``, ``importing``, and ``profile`` (with ``paths``, the field paths of a
+dataset's metadata). Its methods are synchronous; the web app runs them in
 worker threads so the event loop never waits on a query.
 """
 
@@ -15,6 +16,7 @@ from avala_mcp.embedded.store.accounts import AccountQueries, hash_key
 from avala_mcp.embedded.store.datasets import DatasetQueries
 from avala_mcp.embedded.store.importing import DatasetImport
 from avala_mcp.embedded.store.items import ItemQueries, metadata_json, new_uid
+from avala_mcp.embedded.store.profile import FieldProfile, Profile, ProfileQueries, Value
 from avala_mcp.embedded.store.records import (
     Dataset,
     DatasetInfo,
@@ -35,13 +37,16 @@ __all__ = [
     "Dataset",
     "DatasetInfo",
     "DuplicateName",
+    "FieldProfile",
     "ImportFailed",
     "Item",
     "NewItem",
     "Owner",
+    "Profile",
     "Slice",
     "Store",
     "StoreError",
+    "Value",
     "hash_key",
     "metadata_json",
     "new_uid",
@@ -49,7 +54,9 @@ __all__ = [
 ]
 
 
-class Store(AccountQueries, DatasetQueries, SliceQueries, ItemQueries, DatasetImport):
+class Store(
+    AccountQueries, DatasetQueries, SliceQueries, ItemQueries, ProfileQueries, DatasetImport
+):
     """The embedded API's database, created with demo data if new. Thread-safe; close it when done.
 
     Raises StoreError if the file cannot be opened or is not an avala-mcp database of a schema
