@@ -119,7 +119,7 @@ def fields_field(body: dict[str, Any], errors: dict[str, list[str]]) -> list[str
     if raw is None:
         return None
     if not isinstance(raw, list):
-        errors["fields"] = [f"Expected a list of field paths, got {_json_kind(raw)}."]
+        errors["fields"] = ["Expected a list of field paths."]
         return None
     if len(raw) > PROFILE_MAX_FIELDS:
         errors["fields"] = [f"Ensure this field has no more than {PROFILE_MAX_FIELDS} elements."]
@@ -129,7 +129,7 @@ def fields_field(body: dict[str, Any], errors: dict[str, list[str]]) -> list[str
     for index, entry in enumerate(raw):
         where = f"fields[{index}]"
         if not isinstance(entry, str):
-            problems.append(f"{where}: expected a field path (a string), got {_json_kind(entry)}")
+            problems.append(f"{where}: expected a field path (a string)")
         elif (error := path_error(entry)) is not None:
             problems.append(f"{where}: {error}")
         elif entry in seen:
@@ -153,15 +153,3 @@ def top_field(body: dict[str, Any], errors: dict[str, list[str]]) -> int:
     if not 1 <= raw <= PROFILE_MAX_TOP:
         errors["top"] = [f"Ensure this value is between 1 and {PROFILE_MAX_TOP}."]
     return raw
-
-
-def _json_kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from avala_mcp.embedded import close_app, create_app
 from avala_mcp.embedded.importer import import_file
 from avala_mcp.embedded.paging import Cursor, encode_cursor
 from avala_mcp.embedded.seed import (
@@ -24,6 +23,8 @@ from avala_mcp.embedded.seed import (
     demo_data,
 )
 from avala_mcp.embedded.store import Store
+
+from .clients import in_process_api
 
 pytestmark = pytest.mark.anyio
 
@@ -114,37 +115,29 @@ async def test_listing_pages_to_the_end_and_back(
     finally:
         store.close()
     expected = sorted([*names, DEMO_DATASET_NAME, "My own set"])
-    app = create_app(local_db_path, api_key=local_api_key)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://testserver/api/v1",
-            headers={"X-Avala-Api-Key": local_api_key},
-        ) as api:
-            first = (await api.get("/datasets/")).json()
-            assert first["count"] == len(expected)
-            assert len(first["results"]) == 20  # the default page of a dataset listing
-            forward = await _walk(api, "/datasets/?limit=3")
-            assert [entry["name"] for entry in forward] == expected
-            assert forward[-2]["owner_name"] == DEMO_ORG
-            mine = next(entry for entry in forward if entry["name"] == "My own set")
-            assert mine["owner_name"] == DEMO_USER
-            # Back from the last page, by ``previous``, to the first.
-            url = "/datasets/?limit=4"
-            while (page := (await api.get(url)).json())["next"]:
-                url = page["next"]
-            backward = list(reversed(page["results"]))
-            while page["previous"]:
-                page = (await api.get(page["previous"])).json()
-                backward.extend(reversed(page["results"]))
-            assert [entry["name"] for entry in reversed(backward)] == expected
-            # The name filter folds case in every script, and pages like the rest.
-            strasse = (await api.get("/datasets/", params={"name": "STRASSE"})).json()
-            assert [entry["name"] for entry in strasse["results"]] == ["Straße"]
-            sets = await _walk(api, "/datasets/?name=SET&limit=5")
-            assert [entry["name"] for entry in sets] == [n for n in expected if "set" in n.lower()]
-    finally:
-        close_app(app)
+    async with in_process_api(local_db_path, local_api_key) as api:
+        first = (await api.get("/datasets/")).json()
+        assert first["count"] == len(expected)
+        assert len(first["results"]) == 20  # the default page of a dataset listing
+        forward = await _walk(api, "/datasets/?limit=3")
+        assert [entry["name"] for entry in forward] == expected
+        assert forward[-2]["owner_name"] == DEMO_ORG
+        mine = next(entry for entry in forward if entry["name"] == "My own set")
+        assert mine["owner_name"] == DEMO_USER
+        # Back from the last page, by ``previous``, to the first.
+        url = "/datasets/?limit=4"
+        while (page := (await api.get(url)).json())["next"]:
+            url = page["next"]
+        backward = list(reversed(page["results"]))
+        while page["previous"]:
+            page = (await api.get(page["previous"])).json()
+            backward.extend(reversed(page["results"]))
+        assert [entry["name"] for entry in reversed(backward)] == expected
+        # The name filter folds case in every script, and pages like the rest.
+        strasse = (await api.get("/datasets/", params={"name": "STRASSE"})).json()
+        assert [entry["name"] for entry in strasse["results"]] == ["Straße"]
+        sets = await _walk(api, "/datasets/?name=SET&limit=5")
+        assert [entry["name"] for entry in sets] == [n for n in expected if "set" in n.lower()]
 
 
 _BAD_PAGING = [
@@ -231,16 +224,8 @@ async def test_a_key_is_required(api: httpx.AsyncClient, path: str) -> None:
 
 
 async def test_rate_limited_like_every_endpoint(local_db_path: Path, local_api_key: str) -> None:
-    app = create_app(local_db_path, api_key=local_api_key, rate_limit=2)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://testserver/api/v1",
-            headers={"X-Avala-Api-Key": local_api_key},
-        ) as api:
-            answers = [await api.get("/datasets/") for _ in range(3)]
-    finally:
-        close_app(app)
+    async with in_process_api(local_db_path, local_api_key, rate_limit=2) as api:
+        answers = [await api.get("/datasets/") for _ in range(3)]
     assert [answer.status_code for answer in answers] == [200, 200, 429]
     assert answers[0].headers["X-RateLimit-Remaining"] == "1"
     assert "Retry-After" in answers[2].headers

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from avala_mcp.contract import PROFILE_MAX_FIELDS
-from avala_mcp.embedded import close_app, create_app
 from avala_mcp.embedded.importer import import_file
+from avala_mcp.embedded.responses import profile_json
 from avala_mcp.embedded.seed import (
     DEMO_DATASET_UID,
     DEMO_ITEM_COUNT,
@@ -31,6 +31,7 @@ from avala_mcp.embedded.seed import (
 from avala_mcp.embedded.store import FieldProfile, NewItem, Store, metadata_json
 from avala_mcp.filters import FilterError, parse_filter
 
+from .clients import in_process_api
 from .profile_reference import leaf_paths, profile_field, typed
 from .reference import matches
 
@@ -147,21 +148,11 @@ async def test_nested_metadata_of_an_import(
     finally:
         store.close()
     items = [{"key": f"n/{n}.jpg", "created_at": "", "metadata": m} for n, m in enumerate(NESTED)]
-    app = create_app(local_db_path, api_key=local_api_key)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://testserver/api/v1",
-            headers={"X-Avala-Api-Key": local_api_key},
-        ) as api:
-            url = f"/datasets/{uid}/profile/"
-            profile = await _profile(api, {}, url)
-            fast = {"field": "metadata.camera.fps", "op": "gte", "value": 30}
-            filtered = await _profile(
-                api, {"filter": fast, "fields": ["metadata.camera.model"]}, url
-            )
-    finally:
-        close_app(app)
+    async with in_process_api(local_db_path, local_api_key) as api:
+        url = f"/datasets/{uid}/profile/"
+        profile = await _profile(api, {}, url)
+        fast = {"field": "metadata.camera.fps", "op": "gte", "value": 30}
+        filtered = await _profile(api, {"filter": fast, "fields": ["metadata.camera.model"]}, url)
     # Names no filter can spell (a dot, a quote) are left out; lists are one path each.
     assert [entry["path"] for entry in profile["fields"]] == [
         "metadata.camera",
@@ -236,9 +227,28 @@ def test_ties_are_broken_by_type_then_value(local_db_path: Path) -> None:
     assert entry.types == {"number": 3, "string": 3, "boolean": 2}
 
 
+def test_profiles_leave_the_reader_as_they_found_it(local_db_path: Path) -> None:
+    store = Store(local_db_path)
+    try:
+        dataset = store.dataset(DEMO_DATASET_UID)
+        assert dataset is not None
+        night = parse_filter(DEMO_SLICE_FILTER)
+        rain = parse_filter({"field": "metadata.weather", "op": "eq", "value": "rain"})
+        # Each filter's selection is its own: the one before is gone with its transaction.
+        counts = [store.profile(dataset.id, node, ["key"], 1).count for node in (night, rain)]
+        with store._read() as conn:  # the pool's one reader, which the profiles used
+            (cache_size,) = conn.execute("PRAGMA cache_size").fetchone()
+            assert not conn.in_transaction
+    finally:
+        store.close()
+    rainy = [item for item in _demo_items() if item["metadata"]["weather"] == "rain"]
+    assert counts == [DEMO_NIGHT_COUNT, len(rainy)]
+    assert cache_size == -65536  # the store's own setting, back after the profile's scans
+
+
 _BAD_BODIES: list[tuple[Any, dict[str, list[str]]]] = [
-    ({"fields": "metadata.weather"}, {"fields": ["Expected a list of field paths, got a string."]}),
-    ({"fields": {"a": 1}}, {"fields": ["Expected a list of field paths, got an object."]}),
+    ({"fields": "metadata.weather"}, {"fields": ["Expected a list of field paths."]}),
+    ({"fields": {"a": 1}}, {"fields": ["Expected a list of field paths."]}),
     (
         {"fields": ["metadata.x"] * (PROFILE_MAX_FIELDS + 1)},
         {"fields": [f"Ensure this field has no more than {PROFILE_MAX_FIELDS} elements."]},
@@ -247,7 +257,7 @@ _BAD_BODIES: list[tuple[Any, dict[str, list[str]]]] = [
         {"fields": ["metadata.weather", 5, "metadata.weather"]},
         {
             "fields": [
-                "fields[1]: expected a field path (a string), got a number",
+                "fields[1]: expected a field path (a string)",
                 "fields[2]: 'metadata.weather' is listed twice",
             ]
         },
@@ -317,17 +327,9 @@ async def test_not_offered_on_an_sqlite_without_json_arrows(
     local_db_path: Path, local_api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 37, 2))
-    app = create_app(local_db_path, api_key=local_api_key)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://testserver/api/v1",
-            headers={"X-Avala-Api-Key": local_api_key},
-        ) as api:
-            response = await api.post(PROFILE_URL, json={})
-            listing = await api.get("/datasets/")
-    finally:
-        close_app(app)
+    async with in_process_api(local_db_path, local_api_key) as api:
+        response = await api.post(PROFILE_URL, json={})
+        listing = await api.get("/datasets/")
     # As against Avala's cloud: a 404, and the client samples instead.
     assert (response.status_code, response.json()) == (404, NOT_FOUND)
     assert listing.status_code == 200
@@ -386,14 +388,6 @@ def test_sql_profile_equals_a_plain_reading(
     assert profile.count == len(selected)
     paths = sorted(set().union(*(leaf_paths(item["metadata"]) for item in items)))
     assert [entry.path for entry in profile.fields] == paths
-    for entry in profile.fields:
-        shown = {
-            "path": entry.path,
-            "types": entry.types,
-            "present": entry.present,
-            "distinct": entry.distinct,
-            "top": [{"value": value, "count": count} for value, count in entry.top],
-            "min": entry.min,
-            "max": entry.max,
-        }
-        assert typed(shown) == typed(profile_field(selected, entry.path, top)), entry.path
+    for shown in profile_json(uid, profile)["fields"]:
+        expected = profile_field(selected, shown["path"], top)
+        assert typed(shown) == typed(expected), shown["path"]
