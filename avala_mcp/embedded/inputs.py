@@ -14,7 +14,7 @@ from starlette.requests import Request
 from avala_mcp.contract import PROFILE_DEFAULT_TOP, PROFILE_MAX_FIELDS, PROFILE_MAX_TOP
 from avala_mcp.embedded import naming, strict_json
 from avala_mcp.embedded.errors import ApiError
-from avala_mcp.embedded.store.paths import path_error
+from avala_mcp.embedded.store.field_paths import path_error
 from avala_mcp.filters import FilterError, parse_filter
 
 MAX_BODY_BYTES = 1024 * 1024

@@ -3,9 +3,9 @@
 ``Store`` is one object over one database file, assembled from a module per responsibility:
 ``connection`` (WAL, the pool of readers, the ``BEGIN IMMEDIATE`` write transaction), ``schema``
 (tables, schema version, demo data), ``accounts`` (users, organizations, API keys), ``datasets``,
-``slices``, ``items``, ``importing``, and ``profile`` (with ``paths``, the field paths of a
-dataset's metadata). Its methods are synchronous; the web app runs them in
-worker threads so the event loop never waits on a query.
+``slices``, ``items``, ``importing``, and ``profile`` (with ``field_paths``: the paths a dataset's
+metadata has). Its methods are synchronous; the web app runs them in worker threads so the event
+loop never waits on a query.
 """
 
 from __future__ import annotations

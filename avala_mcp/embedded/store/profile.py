@@ -21,7 +21,7 @@ from typing import Any
 from avala_mcp.contract import PROFILE_MAX_FIELDS
 from avala_mcp.embedded.sql import compile_filter
 from avala_mcp.embedded.store.connection import Database
-from avala_mcp.embedded.store.paths import dataset_paths, is_column, json_path
+from avala_mcp.embedded.store.field_paths import dataset_paths, is_column, json_path
 from avala_mcp.embedded.store.slices import count_matching
 from avala_mcp.filters import Node
 
