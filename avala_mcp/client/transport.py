@@ -42,6 +42,8 @@ MAX_RESPONSE_BYTES = 32 * 2**20
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 # Failures that no retry can fix: the request itself cannot be sent.
 _UNSENDABLE = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+# Headers that describe the body as it came over the wire, not the decoded bytes kept of it.
+_WIRE = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -215,10 +217,9 @@ class Transport:
         with anyio.move_on_after(self._timeout):
             response = await self._http.send(request, stream=True)
             try:
-                await _read_capped(response)
+                return await _read_capped(response)
             finally:
                 await response.aclose()
-            return response
         raise httpx.ReadTimeout(f"no complete answer within {self._timeout:g} s")
 
     def _backoff(self, attempt: int) -> float:
@@ -252,8 +253,13 @@ class Transport:
         return error
 
 
-async def _read_capped(response: httpx.Response) -> None:
-    """Read ``response``'s body into it, as ``aread()`` does, refusing one past the cap."""
+async def _read_capped(response: httpx.Response) -> httpx.Response:
+    """``response`` with its whole body read, refusing one past the cap as the bytes arrive.
+
+    ``aread()`` would check nothing until the end, so the (decoded) body is read here and a
+    response is made of it. That one holds the decoded bytes, so it must not claim the wire's
+    ``Content-Encoding`` (httpx would decode them again) nor its length or framing.
+    """
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
         raise _too_large(response)
@@ -264,8 +270,14 @@ async def _read_capped(response: httpx.Response) -> None:
         if size > MAX_RESPONSE_BYTES:
             raise _too_large(response)
         chunks.append(chunk)
-    # What aread() stores; read here so that the size is checked as the bytes arrive.
-    response._content = b"".join(chunks)
+    return httpx.Response(
+        response.status_code,
+        headers=[(key, value) for key, value in response.headers.raw if key.lower() not in _WIRE],
+        content=b"".join(chunks),
+        request=response.request,
+        extensions=response.extensions,
+        default_encoding=response.default_encoding,
+    )
 
 
 def _too_large(response: httpx.Response) -> ServerError:
