@@ -250,7 +250,7 @@ class AvalaClient:
 
     async def _get_page(self, path: str, params: dict[str, Any], model: type[M]) -> Page[M]:
         response = await self._transport.request("GET", path, params=params)
-        return read_page(response, model, self._transport.base_url)
+        return read_page(response, model)
 
 
 def _reasons(fields: Mapping[str, list[str]]) -> list[str]:

@@ -32,7 +32,7 @@ def cursor_params(cursor: str) -> dict[str, str]:
     return {"cursor": cursor}
 
 
-def read_page(response: httpx.Response, model: type[M], base_url: httpx.URL) -> Page[M]:
+def read_page(response: httpx.Response, model: type[M]) -> Page[M]:
     """The page of ``model`` results in ``response``, with its links read as cursors."""
     body = json_body(response)
     if not isinstance(body, Mapping) or not isinstance(body.get("results"), list):
@@ -45,19 +45,20 @@ def read_page(response: httpx.Response, model: type[M], base_url: httpx.URL) -> 
     return Page[model](  # type: ignore[valid-type]
         count=count if isinstance(count, int) and not isinstance(count, bool) else None,
         results=[parse(model, result) for result in body["results"]],
-        next_cursor=cursor_from_link(body.get("next"), "next", request_url, base_url),
-        previous_cursor=cursor_from_link(body.get("previous"), "previous", request_url, base_url),
+        next_cursor=_cursor_from_link(body.get("next"), "next", request_url),
+        previous_cursor=_cursor_from_link(body.get("previous"), "previous", request_url),
     )
 
 
-def cursor_from_link(
-    link: Any, which: str, request_url: httpx.URL, base_url: httpx.URL
-) -> str | None:
-    """The cursor of the page the ``which`` link points to, ``None`` if there is no such page."""
+def _cursor_from_link(link: Any, which: str, request_url: httpx.URL) -> str | None:
+    """The cursor of the page the ``which`` link points to, ``None`` if there is no such page.
+
+    ``request_url`` is the URL of the request answered with the link, so under the base URL.
+    """
     if link is None or link == "":
         return None
     url = _link_url(link, which, request_url)
-    _refuse_another_origin(url, which, base_url)
+    _refuse_another_origin(url, which, request_url)
     return _position(url, which)
 
 
@@ -71,9 +72,9 @@ def _link_url(link: Any, which: str, request_url: httpx.URL) -> httpx.URL:
         raise ServerError(f"the API's {which} link is not a URL") from None
 
 
-def _refuse_another_origin(url: httpx.URL, which: str, base_url: httpx.URL) -> None:
-    """Refuse a link away from the base URL: the only place where links are judged by origin."""
-    if origin(url) != origin(base_url):
+def _refuse_another_origin(url: httpx.URL, which: str, request_url: httpx.URL) -> None:
+    """Refuse a link away from the API's origin: the only place where links are judged by it."""
+    if origin(url) != origin(request_url):
         # Following it would send the API key to a server we were not configured for.
         raise ServerError(
             f"the API's {which} link points to another origin "
