@@ -96,7 +96,7 @@ class AvalaClient:
         return f"AvalaClient(base_url={self.base_url!r})"
 
     async def __aenter__(self) -> Self:
-        await self._transport.__aenter__()
+        await self._transport.http.__aenter__()
         return self
 
     async def __aexit__(
@@ -105,11 +105,11 @@ class AvalaClient:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self._transport.__aexit__(exc_type, exc, traceback)
+        await self._transport.http.__aexit__(exc_type, exc, traceback)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._transport.aclose()
+        await self._transport.http.aclose()
 
     # ----------------------------------------------------------------------------- endpoints
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import httpx
@@ -69,9 +68,10 @@ class ApiKeyAuth(httpx.Auth):
 
 
 class Transport:
-    """One pooled ``httpx.AsyncClient`` for the base URL, and the rules for using it.
+    """The rules for sending requests to the base URL, on one pooled ``httpx.AsyncClient``.
 
-    The parameters are :class:`~avala_mcp.client.AvalaClient`'s; it documents them.
+    The parameters are :class:`~avala_mcp.client.AvalaClient`'s; it documents them. The pool is
+    ``http``; its owner opens and closes it.
     """
 
     def __init__(
@@ -108,7 +108,7 @@ class Transport:
         self._sleep = sleep
         self._jitter = jitter
         self._now = now
-        self._http = httpx.AsyncClient(
+        self.http = httpx.AsyncClient(
             base_url=self.base_url,
             auth=ApiKeyAuth(self._api_key, origin(self.base_url)) if self._api_key else None,
             headers={"Accept": "application/json", "User-Agent": f"avala-mcp/{__version__}"},
@@ -119,22 +119,6 @@ class Transport:
 
     def __repr__(self) -> str:
         return f"Transport(base_url={str(self.base_url)!r})"
-
-    async def __aenter__(self) -> Self:
-        await self._http.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._http.__aexit__(exc_type, exc, traceback)
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
 
     async def request(
         self,
@@ -213,9 +197,9 @@ class Transport:
         httpx's own timeout bounds each read, so a server trickling its answer a byte at a time
         could otherwise hold a call for as long as it liked.
         """
-        request = self._http.build_request(method, path, params=params, json=body)
+        request = self.http.build_request(method, path, params=params, json=body)
         with anyio.move_on_after(self._timeout):
-            response = await self._http.send(request, stream=True)
+            response = await self.http.send(request, stream=True)
             try:
                 return await _read_capped(response)
             finally:
