@@ -63,6 +63,38 @@ Cursor = Annotated[
     ),
 ]
 Limit = Annotated[int, Field(ge=1, le=100, description="Page size, 1-100.")]
+# The optional arguments below are shared by an input model and its tool's function
+# (``avala_mcp.server.tools``), so the two declare each argument once.
+SlicesOfDataset = Annotated[
+    DatasetUid | None,
+    Field(description="Only this dataset's slices (its UUID); omit for all the owner's."),
+]
+Ordering = Annotated[
+    str | None,
+    Field(
+        pattern=r"^-?[A-Za-z_]{1,40}$",
+        description="Field to sort by, '-' for descending, e.g. 'name' or '-created_at'.",
+    ),
+]
+Detail = Annotated[
+    Literal["concise", "full"],
+    Field(
+        description="'concise': uid, key, url and metadata with long values shortened; "
+        "'full': every field, nothing shortened.",
+    ),
+]
+NameInDataset = Annotated[
+    DatasetUid | None,
+    Field(description="The dataset the slice would filter; checks the name is free there."),
+]
+Confirmation = Annotated[
+    str | None,
+    Field(
+        max_length=202,
+        description="Only for clients that cannot ask the user: '<owner>/<slug>', set after the "
+        "user has agreed to the deletion.",
+    ),
+]
 
 
 class ToolInput(BaseModel):
@@ -135,14 +167,8 @@ Not.model_rebuild()
 
 class ListSlicesInput(ToolInput):
     owner: Owner
-    dataset: DatasetUid | None = Field(
-        default=None, description="Only this dataset's slices (its UUID); omit for all the owner's."
-    )
-    ordering: str | None = Field(
-        default=None,
-        pattern=r"^-?[A-Za-z_]{1,40}$",
-        description="Field to sort by, '-' for descending, e.g. 'name' or '-created_at'.",
-    )
+    dataset: SlicesOfDataset = None
+    ordering: Ordering = None
     cursor: Cursor = None
     limit: Limit = 20
 
@@ -191,27 +217,15 @@ class ListSliceItemsInput(ToolInput):
     slug: Slug
     cursor: Cursor = None
     limit: Limit = 20
-    detail: Literal["concise", "full"] = Field(
-        default="concise",
-        description="'concise': uid, key, url and metadata with long values shortened; "
-        "'full': every field, nothing shortened.",
-    )
+    detail: Detail = "concise"
 
 
 class ValidateSliceNameInput(ToolInput):
     name: SliceName
-    dataset: DatasetUid | None = Field(
-        default=None,
-        description="The dataset the slice would filter; checks the name is free there.",
-    )
+    dataset: NameInDataset = None
 
 
 class DeleteSliceInput(ToolInput):
     owner: Owner
     slug: Slug
-    confirm: str | None = Field(
-        default=None,
-        max_length=202,
-        description="Only for clients that cannot ask the user: '<owner>/<slug>', set after the "
-        "user has agreed to the deletion.",
-    )
+    confirm: Confirmation = None
