@@ -60,26 +60,8 @@ def read_config(path: Path) -> JsonConfig:
             f"({error.msg}); fix it there, nothing was changed"
         ) from None
     if not isinstance(document, dict):
-        raise ConfigFileError(
-            f"{path}: the top level is {json_kind(document)}, not a JSON object; "
-            "nothing was changed"
-        )
+        raise ConfigFileError(f"{path}: the top level is not a JSON object; nothing was changed")
     return JsonConfig(path, text, document)
-
-
-def json_kind(value: Any) -> str:
-    """How a JSON value is named in a message: 'an array', 'a string', ..."""
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return "a string"
-    if value is None:
-        return "null"
-    return "a number"
 
 
 def write_config(config: JsonConfig, document: dict[str, Any]) -> Path | None:

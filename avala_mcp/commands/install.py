@@ -24,7 +24,6 @@ from avala_mcp.commands.clients import CLIENTS, Client
 from avala_mcp.commands.config_file import (
     ConfigFileError,
     JsonConfig,
-    json_kind,
     read_config,
     write_config,
 )
@@ -144,8 +143,8 @@ def install_command(args: argparse.Namespace, environ: Mapping[str, str] | None 
     except (ConfigFileError, ConfigError) as error:
         print(f"avala-mcp: {error}", file=sys.stderr)
         return 1
-    done = "updated the avala server in" if SERVER_NAME in servers else "added the avala server to"
-    print(f"{client.title}: {done} {path}")
+    done = "updated the {} server in" if SERVER_NAME in servers else "added the {} server to"
+    print(f"{client.title}: {done.format(SERVER_NAME)} {path}")
     print(f"  runs: {shlex.join([entry['command'], *entry['args']])}")
     print(f"  {KEY_VARIABLE}: {_key_note(source, args.with_key, path)}")
     if backup is not None:
@@ -193,8 +192,8 @@ def _servers(config: JsonConfig, client: Client) -> dict[str, Any]:
     servers = config.document.get(client.servers_key, {})
     if not isinstance(servers, dict):
         raise ConfigFileError(
-            f'{config.path}: the top-level "{client.servers_key}" is {json_kind(servers)}, '
-            "not an object; nothing was changed"
+            f'{config.path}: the top-level "{client.servers_key}" is not a JSON object; '
+            "nothing was changed"
         )
     return servers
 
@@ -202,12 +201,14 @@ def _servers(config: JsonConfig, client: Client) -> dict[str, Any]:
 def _print_entry(request: Request, path: Path, with_key: bool) -> None:
     """The entry on stdout, as JSON to paste; where it goes, on stderr. The key is masked."""
     entry, source = server_entry(request, find_launcher())
+    note = _key_note(source, with_key, path)
     if source is KeySource.ENVIRONMENT:
         entry["env"][KEY_VARIABLE] = KEY_SHOWN_AS
+        note = "set in your environment; masked here"
     snippet = {request.client.servers_key: {SERVER_NAME: entry}}
     print(json.dumps(snippet, indent=2, ensure_ascii=False))
     print(f"avala-mcp: nothing was written; this entry goes in {path}", file=sys.stderr)
-    print(f"avala-mcp: {KEY_VARIABLE}: {_key_note(source, with_key, path)}", file=sys.stderr)
+    print(f"avala-mcp: {KEY_VARIABLE}: {note}", file=sys.stderr)
 
 
 def _key_note(source: KeySource, with_key: bool, path: Path) -> str:

@@ -80,6 +80,7 @@ def test_with_key_writes_the_key_and_never_prints_it(
     printed = capsys.readouterr()
     masked = json.loads(printed.out)["mcpServers"][SERVER_NAME]["env"]["AVALA_API_KEY"]
     assert masked == KEY_SHOWN_AS
+    assert "set in your environment; masked here" in printed.err
     for text in (installed.out, installed.err, printed.out, printed.err):
         assert KEY not in text
 
@@ -150,10 +151,10 @@ def test_print_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(
     ("text", "what"),
     [
-        ('{"mcpServers": ["avala"]}', 'the top-level "mcpServers" is an array, not an object'),
-        ('{"mcpServers": "none"}', 'the top-level "mcpServers" is a string, not an object'),
-        ("[1, 2]", "the top level is an array, not a JSON object"),
-        ('"text"', "the top level is a string, not a JSON object"),
+        ('{"mcpServers": ["avala"]}', 'the top-level "mcpServers" is not a JSON object'),
+        ('{"mcpServers": null}', 'the top-level "mcpServers" is not a JSON object'),
+        ("[1, 2]", "the top level is not a JSON object"),
+        ('"text"', "the top level is not a JSON object"),
     ],
 )
 def test_a_file_of_the_wrong_shape_is_left_untouched(

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from uv_runs import offline, uv_environment, uv_tool
+from uv_runs import run_uv, uv_tool
 
 from avala_mcp import __version__
 from avala_mcp.commands.bundle import TREE
@@ -79,17 +79,5 @@ def test_uvx_runs_the_wheel(wheel: Path, tmp_path: Path) -> None:
     uvx = uv_tool("uvx")
     if uvx is None:
         pytest.skip("uvx is not installed")
-    argv = [str(uvx), "--python", sys.executable, "--from", str(wheel)]
-    done = subprocess.run(
-        [*argv, "avala-mcp", "--version"],
-        cwd=tmp_path,
-        env=uv_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0 and offline(done.stderr):
-        pytest.skip(f"uvx could not reach a package index: {done.stderr.strip()[-200:]}")
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == f"avala-mcp {__version__}"
+    argv = [str(uvx), "--python", sys.executable, "--from", str(wheel), "avala-mcp", "--version"]
+    assert run_uv(argv, tmp_path).strip() == f"avala-mcp {__version__}"

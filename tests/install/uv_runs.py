@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 # Words in uv's error when no package index could be reached.
 _OFFLINE_SIGNS = ("failed to fetch", "dns error", "connect", "network", "offline", "timed out")
@@ -25,6 +28,23 @@ def uv_environment(home: Path) -> dict[str, str]:
     return env
 
 
-def offline(stderr: str) -> bool:
+def run_uv(argv: list[str], home: Path) -> str:
+    """Run a uv command and return its stdout; skip the test when no package index answers."""
+    done = subprocess.run(
+        argv,
+        cwd=home,
+        env=uv_environment(home),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0 and _offline(done.stderr):
+        pytest.skip(f"uv could not reach a package index: {done.stderr.strip()[-200:]}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def _offline(stderr: str) -> bool:
     """Whether uv failed for want of a package index, not because of what it was given."""
     return any(sign in stderr.lower() for sign in _OFFLINE_SIGNS)
