@@ -94,7 +94,7 @@ async def create_slice(client: AvalaClient, args: CreateSliceInput) -> SliceDeta
         name=args.name,
         dataset=args.dataset,
         description=args.description,
-        filter=args.filter.model_dump(mode="json", by_alias=True) if args.filter else None,
+        filter=args.model_dump(mode="json")["filter"],  # the filter's canonical JSON, or None
     )
     return describe(created)
 
