@@ -19,7 +19,7 @@ _TOP_LEVEL_FLAGS = ("-h", "--help", "--version")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command-line surface (DESIGN §5)."""
+    """The whole command-line surface (docs/contracts.md, commands)."""
     parser = argparse.ArgumentParser(
         prog="avala-mcp",
         description="MCP server for Avala dataset slices (filtered subsets of a dataset). "

@@ -1,4 +1,4 @@
-"""Settings from the environment and command-line flags, validated once (DESIGN §5).
+"""Settings from the environment and command-line flags, validated once (docs/contracts.md).
 
 A missing or malformed setting raises :class:`ConfigError`, whose message is one line naming the
 variable and saying how to fix it. A secret's value never appears in that line, nor in ``repr()``.

@@ -103,7 +103,7 @@ async def test_seed_create_example(api: httpx.AsyncClient) -> None:
     assert created["name"] == body["name"]
     assert created["slug"] == "night-driving-scenes-2"
     assert created["description"] == body["description"]
-    # DESIGN §3: a slice without a filter holds its whole dataset (the seed's example shows 0).
+    # A slice without a filter holds its whole dataset (the seed's example shows 0).
     assert created["item_count"] == DEMO_ITEM_COUNT
     assert STAMP.match(created["created_at"])
     assert created["created_at"] == created["updated_at"]
