@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--dataset", required=True, metavar="NAME", help="name of the new dataset"
     )
+    importer.add_argument(
+        "--media-root",
+        type=Path,
+        metavar="DIR",
+        help="where relative image paths in 'url' are found (default: the file's directory)",
+    )
     _add_db_argument(importer)
 
     install = commands.add_parser(
