@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from avala_mcp import __version__
+from avala_mcp.commands.clients import CLIENTS
 
 _TOP_LEVEL_FLAGS = ("-h", "--help", "--version")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command-line surface (DESIGN §5)."""
+    """The whole command-line surface (docs/contracts.md, commands)."""
     parser = argparse.ArgumentParser(
         prog="avala-mcp",
         description="MCP server for Avala dataset slices (filtered subsets of a dataset). "
@@ -84,8 +85,58 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--dataset", required=True, metavar="NAME", help="name of the new dataset"
     )
+    importer.add_argument(
+        "--media-root",
+        type=Path,
+        metavar="DIR",
+        help="where relative image paths in 'url' are found (default: the file's directory)",
+    )
     _add_db_argument(importer)
+
+    install = commands.add_parser(
+        "install",
+        help="add the avala server to an MCP client's configuration",
+        description="Add (or update) the 'avala' server in CLIENT's configuration file, started "
+        "by this installation's absolute path. Every other server and setting is kept, the "
+        "previous file is saved beside it as .bak, and a second run changes nothing.",
+    )
+    _add_client_arguments(install)
+    install.add_argument(
+        "--local", action="store_true", help="use the embedded demo API (no key needed)"
+    )
+    install.add_argument(
+        "--read-only", action="store_true", help="offer no tool that creates or deletes"
+    )
+    install.add_argument(
+        "--with-key",
+        action="store_true",
+        help="write AVALA_API_KEY from the environment into the file (default: a placeholder)",
+    )
+    install.add_argument(
+        "--print",
+        action="store_true",
+        help="change nothing; print the entry (the key masked) and where it would go",
+    )
+
+    uninstall = commands.add_parser(
+        "uninstall",
+        help="remove the avala server from an MCP client's configuration",
+        description="Remove the 'avala' server from CLIENT's configuration file, and nothing "
+        "else; the previous file is saved beside it as .bak.",
+    )
+    _add_client_arguments(uninstall)
     return parser
+
+
+def _add_client_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("client", choices=list(CLIENTS), metavar="CLIENT", help=", ".join(CLIENTS))
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the configuration file to change (default: the client's own, for this user)",
+    )
 
 
 def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -163,4 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from avala_mcp.embedded.importer import import_command
 
         return import_command(args)
+    if command == "install":
+        from avala_mcp.commands.install import install_command
+
+        return install_command(args)
+    if command == "uninstall":
+        from avala_mcp.commands.install import uninstall_command
+
+        return uninstall_command(args)
     parser.error(f"the {command!r} command is not part of this build")

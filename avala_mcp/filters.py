@@ -1,17 +1,20 @@
 """The slice filter language: one parser, one typed tree (see ``docs/contracts.md``).
 
-A filter is validated once, into a tree of frozen nodes. The tool inputs, the embedded API's SQL
-compiler (:mod:`avala_mcp.embedded.sql`) and the client's evaluator all take that tree, so they
-accept and refuse the same filters.
+A filter is validated once, by :func:`parse_filter`, into a tree of frozen nodes; a bad one raises
+:class:`FilterError` naming where it is wrong. The tool inputs, the embedded API, its SQL compiler
+(:mod:`avala_mcp.embedded.sql`) and the Python evaluator (:mod:`avala_mcp.filter_eval`) all take
+that tree, so they accept and refuse the same filters. :func:`filter_to_json` writes a tree back
+as the JSON the HTTP API takes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from avala_mcp.contract import FILTER_MAX_CONDITIONS, FILTER_MAX_DEPTH, FILTER_MAX_VALUE_BYTES
 
@@ -30,6 +33,8 @@ _INT64 = 2**63
 _NAME_RE = re.compile(r'^[^."\\\x00-\x1f\x7f]+\Z')
 
 Scalar: TypeAlias = str | int | float | bool
+#: A condition's value: a scalar, or for ``in`` and ``nin`` a tuple of them (frozen, like the tree).
+Value: TypeAlias = Scalar | tuple[Scalar, ...]
 
 
 class FilterError(ValueError):
@@ -42,14 +47,21 @@ class Condition:
 
     field: str
     op: str
-    value: Any
+    value: Value
+    # In Python True == 1, but a filter on true is not one on 1: the values' types take part in
+    # equality and hashing, so two nodes are equal only when they are the same filter.
+    _types: tuple[type, ...] = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        values = self.value if isinstance(self.value, tuple) else (self.value,)
+        object.__setattr__(self, "_types", tuple(type(value) for value in values))
 
 
 @dataclass(frozen=True)
 class Group:
     """``{"and": [...]}`` or ``{"or": [...]}``."""
 
-    kind: str
+    kind: Literal["and", "or"]
     children: tuple[Node, ...]
 
 
@@ -67,6 +79,16 @@ def parse_filter(raw: object) -> Node:
     """Validate a filter as decoded from JSON; raise FilterError naming the bad path."""
     counter = [0]
     return _parse(raw, "", 1, counter)
+
+
+def filter_to_json(node: Node) -> dict[str, Any]:
+    """The canonical JSON form of a parsed filter (``parse_filter`` reads it back unchanged)."""
+    if isinstance(node, Group):
+        return {node.kind: [filter_to_json(child) for child in node.children]}
+    if isinstance(node, Not):
+        return {"not": filter_to_json(node.child)}
+    value = list(node.value) if isinstance(node.value, tuple) else node.value
+    return {"field": node.field, "op": node.op, "value": value}
 
 
 def _at(path: str) -> str:
@@ -101,7 +123,7 @@ def _parse(raw: object, path: str, depth: int, counter: list[int]) -> Node:
         if not isinstance(children, list) or not children:
             raise FilterError(f"{inner_path}: expected a non-empty list of filters")
         return Group(
-            kind,
+            "and" if kind == "and" else "or",
             tuple(
                 _parse(child, f"{inner_path}[{index}]", depth + 1, counter)
                 for index, child in enumerate(children)
@@ -133,11 +155,22 @@ def _parse_condition(raw: dict[str, Any], path: str) -> Condition:
         )
     value = raw["value"]
     value_path = _join(path, "value")
-    size = len(json.dumps(value, ensure_ascii=False, allow_nan=True).encode())
+    size = _json_size(value, value_path)
     if size > MAX_VALUE_BYTES:
         raise FilterError(f"{value_path}: value is {size} bytes, over {MAX_VALUE_BYTES}")
     _check_value(op, value, value_path)
-    return Condition(field, op, value)
+    return Condition(field, op, tuple(value) if isinstance(value, list) else value)
+
+
+def _json_size(value: object, path: str) -> int:
+    """How many bytes ``value`` takes as JSON (UTF-8), the measure of the value bound."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError):
+        raise FilterError(f"{path}: not a JSON value") from None
+    # A lone surrogate (which JSON's \ud800 escape can carry) is refused later, by its path;
+    # counted here as the three bytes it would take.
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _check_field(field: object, path: str) -> None:
@@ -151,10 +184,10 @@ def _check_field(field: object, path: str) -> None:
             f"{path}: unknown field {field!r}; expected 'key', 'created_at' or 'metadata.<name>'"
         )
     for name in rest.split("."):
-        if not _NAME_RE.match(name):
+        if not _NAME_RE.match(name) or not _is_unicode(name):
             raise FilterError(
                 f"{path}: bad metadata name {name!r} in {field!r}; names are non-empty and hold "
-                "no '\"', '\\' or control characters"
+                "no '\"', '\\', control characters or lone surrogates"
             )
 
 
@@ -176,7 +209,11 @@ def _check_value(op: str, value: object, path: str) -> None:
 
 
 def _check_scalar(value: object, path: str, op: str) -> None:
-    if isinstance(value, bool | str):
+    if isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        if not _is_unicode(value):
+            raise FilterError(f"{path}: the string holds a lone surrogate, which is not text")
         return
     if isinstance(value, int):
         if not -_INT64 <= value < _INT64:
@@ -190,6 +227,15 @@ def _check_scalar(value: object, path: str, op: str) -> None:
     raise FilterError(
         f"{path}: '{op}' takes a string, number or boolean, got {_json_type(value)}{hint}"
     )
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` is valid Unicode: UTF-8 (and so SQLite) can hold it."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_type(value: object) -> str:

@@ -1,9 +1,9 @@
 """Error types, the mapping from an HTTP response to one, and the tool-failure payload.
 
-Every failure the client raises is an :class:`AvalaError`. Its ``type`` is the failure type of
-DESIGN §4, so the server layer turns any of them into the same structured payload with
-:func:`failure_payload`. Messages are short, single-line and safe to show a model: they never hold
-a response's raw HTML, nor the API key.
+Every failure the client raises is an :class:`AvalaError`. Its ``type`` is one of the failure
+types of ``docs/contracts.md``, so the server layer turns any of them into the same structured
+payload with :func:`failure_payload`. Messages are short, single-line and safe to show a model:
+they never hold a response's raw HTML, nor the API key.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class AvalaError(Exception):
     ``hint`` says what to do next and is usually set by the server layer, which knows the tools.
     """
 
-    #: The failure type of DESIGN §4.
+    #: The failure type (see ``docs/contracts.md``).
     type: ClassVar[str] = "server_error"
     #: Whether trying the same call again later may succeed, unless told otherwise.
     default_retryable: ClassVar[bool] = False
@@ -203,7 +203,7 @@ def parse_retry_after(
 
 
 def failure_payload(error: AvalaError) -> dict[str, Any]:
-    """DESIGN §4's structured tool failure: always all seven keys, None where one does not apply."""
+    """The structured tool failure: always all seven keys, None where one does not apply."""
     return {
         "error": {
             "type": error.type,
@@ -218,7 +218,7 @@ def failure_payload(error: AvalaError) -> dict[str, Any]:
 
 
 def _parse_body(response: httpx.Response) -> tuple[str, dict[str, list[str]] | None, str | None]:
-    """The message, field errors and code of an error body, in any shape of DESIGN §2."""
+    """The message, field errors and code of an error body, in any shape the API uses."""
     fallback = _status_line(response)
     try:
         body: Any = json.loads(response.content)

@@ -1,4 +1,4 @@
-"""Pydantic models of the Slices API's wire format (DESIGN §2).
+"""Pydantic models of the Slices API's wire format (see ``docs/contracts.md``).
 
 Wire models keep unknown fields (``extra="allow"``): Avala's newer responses carry fields such
 as ``owner_name``, ``visibility`` and ``sub_slices`` that a caller may still want to see.

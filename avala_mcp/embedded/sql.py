@@ -60,14 +60,13 @@ def _operand(field: str) -> _Operand:
 def _condition(condition: Condition, params: list[Any]) -> str:
     operand = _operand(condition.field)
     op, value = condition.op, condition.value
+    if isinstance(value, tuple):  # in, nin
+        member = _member(operand, value, params)
+        return _negate(member) if op == "nin" else member
     if op == "ne":
         return _negate(_equals(operand, value, params))
-    if op == "nin":
-        return _negate(_member(operand, value, params))
     if op == "eq":
         return _equals(operand, value, params)
-    if op == "in":
-        return _member(operand, value, params)
     if op == "exists":
         params.extend(operand.params)
         present = f"(IFNULL({operand.type_sql}, 'null') <> 'null')"

@@ -1,10 +1,11 @@
-"""The tool catalog: each MCP tool declared once, as data (DESIGN §4).
+"""The tool catalog: each MCP tool declared once, as data (see ``docs/contracts.md``).
 
 A :class:`ToolSpec` holds everything about a tool: its name, title, description, annotations,
 input and output models, and the plain async function that does the work with an
-:class:`~avala_mcp.client.AvalaClient`. ``avala_mcp.server`` registers the catalog (adding the
-cross-cutting concerns: structured failures, secret redaction, read-only mode, confirmation) and
-the README's tool table is rendered from it, so the three never drift apart.
+:class:`~avala_mcp.client.AvalaClient`. ``avala_mcp.server.tools`` registers the catalog (its
+call guard adding the cross-cutting concerns: structured failures, secret redaction, read-only
+mode; its consent resolver the confirmation), and the README's tool table and the tool-surface
+snapshot are rendered from it, so they never drift apart.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ async def create_slice(client: AvalaClient, args: CreateSliceInput) -> SliceDeta
         name=args.name,
         dataset=args.dataset,
         description=args.description,
-        filter=args.filter.model_dump(mode="json", by_alias=True) if args.filter else None,
+        filter=args.model_dump(mode="json")["filter"],  # the filter's canonical JSON, or None
     )
     return describe(created)
 

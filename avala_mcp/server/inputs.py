@@ -1,12 +1,12 @@
-"""What each tool takes: one pydantic model per tool, checked before any request (DESIGN §4).
+"""What each tool takes: one pydantic model per tool, checked before any request.
 
-The models' JSON schemas are the tools' input schemas; the filter model checks a slice filter's
-shape and DESIGN §3's bounds, so a bad filter fails as invalid_input naming where it is wrong.
+The models' JSON schemas are the tools' input schemas. A slice filter (:data:`Filter`) is checked
+by the filter language's one parser, so a bad filter fails as invalid_input naming where it is
+wrong, exactly as the API would refuse it.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,20 +15,23 @@ from pydantic import (
     Discriminator,
     Field,
     JsonValue,
+    PlainSerializer,
+    PlainValidator,
     Tag,
-    field_validator,
-    model_validator,
+    with_config,
 )
+from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
 from avala_mcp.contract import (
-    FILTER_MAX_CONDITIONS,
-    FILTER_MAX_DEPTH,
-    FILTER_MAX_VALUE_BYTES,
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
     SEGMENT_PATTERN,
     UUID_PATTERN,
 )
+from avala_mcp.filters import Condition as FilterCondition
+from avala_mcp.filters import FilterError, Group, Node, filter_to_json, parse_filter
+from avala_mcp.filters import Not as FilterNot
 
 Owner = Annotated[
     str,
@@ -63,6 +66,38 @@ Cursor = Annotated[
     ),
 ]
 Limit = Annotated[int, Field(ge=1, le=100, description="Page size, 1-100.")]
+# The optional arguments below are shared by an input model and its tool's function
+# (``avala_mcp.server.tools``), so the two declare each argument once.
+SlicesOfDataset = Annotated[
+    DatasetUid | None,
+    Field(description="Only this dataset's slices (its UUID); omit for all the owner's."),
+]
+Ordering = Annotated[
+    str | None,
+    Field(
+        pattern=r"^-?[A-Za-z_]{1,40}$",
+        description="Field to sort by, '-' for descending, e.g. 'name' or '-created_at'.",
+    ),
+]
+Detail = Annotated[
+    Literal["concise", "full"],
+    Field(
+        description="'concise': uid, key, url and metadata with long values shortened; "
+        "'full': every field, nothing shortened.",
+    ),
+]
+NameInDataset = Annotated[
+    DatasetUid | None,
+    Field(description="The dataset the slice would filter; checks the name is free there."),
+]
+Confirmation = Annotated[
+    str | None,
+    Field(
+        max_length=202,
+        description="Only for clients that cannot ask the user: '<owner>/<slug>', set after the "
+        "user has agreed to the deletion.",
+    ),
+]
 
 
 class ToolInput(BaseModel):
@@ -71,78 +106,75 @@ class ToolInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# --- the filter ---------------------------------------------------------------------------------
+# A filter is checked by avala_mcp.filters.parse_filter, the one parser the embedded API uses too,
+# so the tools refuse exactly what the API would. The TypedDicts below only describe the filter's
+# JSON for the tools' input schema; they never validate anything.
+
 Operator = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "contains", "exists"]
 
 
-class Condition(ToolInput):
+class Condition(TypedDict):
     """One test on an item field."""
 
-    field: str = Field(
-        pattern=r"^(key|created_at|metadata(\.[^.]+)+)$",
-        max_length=200,
-        description='"key", "created_at" or "metadata.<name>[.<name>...]".',
-    )
+    field: Annotated[
+        str,
+        Field(
+            pattern=r"^(key|created_at|metadata(\.[^.]+)+)$",
+            max_length=200,
+            description='"key", "created_at" or "metadata.<name>[.<name>...]".',
+        ),
+    ]
     op: Operator
     value: JsonValue
 
-    @model_validator(mode="after")
-    def _value_fits_operator(self) -> Condition:
-        if self.op in ("in", "nin") and not isinstance(self.value, list):
-            raise ValueError(f"op '{self.op}' needs a list value")
-        if self.op == "exists" and not isinstance(self.value, bool):
-            raise ValueError("op 'exists' needs the value true or false")
-        size = len(json.dumps(self.value, ensure_ascii=False).encode())
-        if size > FILTER_MAX_VALUE_BYTES:
-            raise ValueError(f"the value is {size} bytes, over {FILTER_MAX_VALUE_BYTES}")
-        return self
+
+AllOf = TypedDict("AllOf", {"and": Annotated[list["FilterJson"], Field(min_length=1)]})
+AnyOf = TypedDict("AnyOf", {"or": Annotated[list["FilterJson"], Field(min_length=1)]})
+Not = TypedDict("Not", {"not": "FilterJson"})
+# No other keys (additionalProperties: false), as the parser has it.
+for _form_json in (Condition, AllOf, AnyOf, Not):
+    with_config(ConfigDict(extra="forbid"))(_form_json)
 
 
-class AllOf(ToolInput):
-    all_of: list[Filter] = Field(alias="and", min_length=1)
+def _form(raw: Any) -> str:
+    """Which of the four forms a filter's JSON takes: what makes the schema a oneOf."""
+    return next((key for key in ("and", "or", "not") if key in raw), "condition")
 
 
-class AnyOf(ToolInput):
-    any_of: list[Filter] = Field(alias="or", min_length=1)
-
-
-class Not(ToolInput):
-    negated: Filter = Field(alias="not")
-
-
-def _filter_kind(value: Any) -> str | None:
-    """Which filter form a raw value (or a model) is, so errors name the right one."""
-    if isinstance(value, BaseModel):
-        return {AllOf: "and", AnyOf: "or", Not: "not"}.get(type(value), "condition")
-    if isinstance(value, dict):
-        for kind in ("and", "or", "not"):
-            if kind in value:
-                return kind
-        return "condition"
-    return None
-
-
-Filter = Annotated[
+#: The JSON of a filter, as the input schema shows it: exactly one of the four forms.
+FilterJson = Annotated[
     Annotated[Condition, Tag("condition")]
     | Annotated[AllOf, Tag("and")]
     | Annotated[AnyOf, Tag("or")]
     | Annotated[Not, Tag("not")],
-    Discriminator(_filter_kind),
+    Discriminator(_form),
 ]
-AllOf.model_rebuild()
-AnyOf.model_rebuild()
-Not.model_rebuild()
+
+
+def _parsed_filter(raw: object) -> Node:
+    """A tool's ``filter`` argument, parsed; a bad one fails as invalid input naming the path."""
+    if isinstance(raw, FilterCondition | Group | FilterNot):
+        return raw  # parsed already
+    try:
+        return parse_filter(raw)
+    except FilterError as error:
+        raise PydanticCustomError("filter", "{problem}", {"problem": str(error)}) from None
+
+
+#: A slice filter as a tool takes it: validated by parse_filter into a tree (what the tool holds),
+#: advertised as FilterJson, and written back as its canonical JSON.
+Filter = Annotated[
+    Node,
+    PlainValidator(_parsed_filter, json_schema_input_type=FilterJson),
+    PlainSerializer(filter_to_json, return_type=dict[str, JsonValue]),
+]
 
 
 class ListSlicesInput(ToolInput):
     owner: Owner
-    dataset: DatasetUid | None = Field(
-        default=None, description="Only this dataset's slices (its UUID); omit for all the owner's."
-    )
-    ordering: str | None = Field(
-        default=None,
-        pattern=r"^-?[A-Za-z_]{1,40}$",
-        description="Field to sort by, '-' for descending, e.g. 'name' or '-created_at'.",
-    )
+    dataset: SlicesOfDataset = None
+    ordering: Ordering = None
     cursor: Cursor = None
     limit: Limit = 20
 
@@ -162,56 +194,21 @@ class CreateSliceInput(ToolInput):
         default=None, description="Which dataset items the slice holds (see the filter language)."
     )
 
-    @field_validator("filter")
-    @classmethod
-    def _within_bounds(cls, value: Filter | None) -> Filter | None:
-        if value is not None:
-            conditions = _count_conditions(value, depth=1)
-            if conditions > FILTER_MAX_CONDITIONS:
-                raise ValueError(
-                    f"the filter has {conditions} conditions, over {FILTER_MAX_CONDITIONS}"
-                )
-        return value
-
-
-def _count_conditions(node: Filter, depth: int) -> int:
-    """How many conditions ``node`` holds; a ValueError if it nests too deep."""
-    if depth > FILTER_MAX_DEPTH:
-        raise ValueError(f"the filter is nested deeper than {FILTER_MAX_DEPTH} levels")
-    if isinstance(node, Condition):
-        return 1
-    if isinstance(node, Not):
-        return _count_conditions(node.negated, depth + 1)
-    children = node.all_of if isinstance(node, AllOf) else node.any_of
-    return sum(_count_conditions(child, depth + 1) for child in children)
-
 
 class ListSliceItemsInput(ToolInput):
     owner: Owner
     slug: Slug
     cursor: Cursor = None
     limit: Limit = 20
-    detail: Literal["concise", "full"] = Field(
-        default="concise",
-        description="'concise': uid, key, url and metadata with long values shortened; "
-        "'full': every field, nothing shortened.",
-    )
+    detail: Detail = "concise"
 
 
 class ValidateSliceNameInput(ToolInput):
     name: SliceName
-    dataset: DatasetUid | None = Field(
-        default=None,
-        description="The dataset the slice would filter; checks the name is free there.",
-    )
+    dataset: NameInDataset = None
 
 
 class DeleteSliceInput(ToolInput):
     owner: Owner
     slug: Slug
-    confirm: str | None = Field(
-        default=None,
-        max_length=202,
-        description="Only for clients that cannot ask the user: '<owner>/<slug>', set after the "
-        "user has agreed to the deletion.",
-    )
+    confirm: Confirmation = None

@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from avala_mcp.client.models import Slice, SliceItem
 
-#: The template of a slice's resource URI; the server registers the same templates.
+#: The resource templates the server registers; results carry a slice's resource URI.
 SLICE_URI = "avala://slices/{owner}/{slug}"
+OWNER_URI = "avala://slices/{owner}"
+ITEMS_URI = "avala://slices/{owner}/{slug}/items"
 
 # Concise item views shorten what a model rarely needs in full (captions, embeddings, polygons).
 _MAX_VALUE_CHARS = 80

@@ -1,15 +1,27 @@
-"""The MCP prompts, each declared once: arguments as a pydantic model, and the text it renders."""
+"""The MCP prompts, each declared once: its arguments as a pydantic model, and the function
+that renders its text, whose parameters are the model's fields (so the SDK lists the same
+arguments; a test holds the two together).
+"""
 
-from __future__ import annotations
-
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, ConfigDict, Field
 
 from avala_mcp.server.catalog import FILTER_LANGUAGE
 from avala_mcp.server.inputs import DatasetUid, Owner, Slug
+
+Goal = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=1000,
+        description="The items the slice should hold, in plain words, e.g. 'rainy night scenes "
+        "with pedestrians'.",
+    ),
+]
 
 
 class PromptInput(BaseModel):
@@ -18,12 +30,7 @@ class PromptInput(BaseModel):
 
 class BuildSliceInput(PromptInput):
     dataset: DatasetUid
-    goal: str = Field(
-        min_length=1,
-        max_length=1000,
-        description="The items the slice should hold, in plain words, e.g. 'rainy night scenes "
-        "with pedestrians'.",
-    )
+    goal: Goal
 
 
 class ExploreSliceInput(PromptInput):
@@ -31,10 +38,12 @@ class ExploreSliceInput(PromptInput):
     slug: Slug
 
 
-def build_slice(args: BuildSliceInput) -> str:
-    dataset = args.dataset
+# Async, so that the SDK renders them on the event loop rather than in a worker thread.
+
+
+async def build_slice(dataset: DatasetUid, goal: Goal) -> str:
     return (
-        f"Build a slice of dataset {dataset} holding: {args.goal}\n\n"
+        f"Build a slice of dataset {dataset} holding: {goal}\n\n"
         "1. Learn the metadata first, so the filter uses real field names and values: call "
         f"list_slices(owner=<the dataset's owner>, dataset='{dataset}') (ask me for the owner "
         "if you do not know it), then list_slice_items on one of its slices.\n"
@@ -50,8 +59,7 @@ def build_slice(args: BuildSliceInput) -> str:
     )
 
 
-def explore_slice(args: ExploreSliceInput) -> str:
-    owner, slug = args.owner, args.slug
+async def explore_slice(owner: Owner, slug: Slug) -> str:
     return (
         f"Explore the slice {owner}/{slug} and tell me what it holds.\n\n"
         f"1. Call get_slice(owner='{owner}', slug='{slug}'): explain its purpose, its filter "
@@ -67,11 +75,13 @@ def explore_slice(args: ExploreSliceInput) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class PromptSpec:
+    """One MCP prompt; ``render`` takes the fields of ``input_model`` as keyword arguments."""
+
     name: str
     title: str
     description: str
     input_model: type[PromptInput]
-    render: Callable[[Any], str]
+    render: Callable[..., Awaitable[str]]
 
 
 PROMPTS: tuple[PromptSpec, ...] = (
@@ -91,3 +101,9 @@ PROMPTS: tuple[PromptSpec, ...] = (
         render=explore_slice,
     ),
 )
+
+
+def register_prompts(server: MCPServer[Any], specs: tuple[PromptSpec, ...] = PROMPTS) -> None:
+    """Register each of ``specs`` with the SDK, its arguments read from its function."""
+    for spec in specs:
+        server.prompt(name=spec.name, title=spec.title, description=spec.description)(spec.render)

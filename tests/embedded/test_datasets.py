@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from avala_mcp.embedded.importer import import_file
 from avala_mcp.embedded.paging import Cursor, encode_cursor
@@ -38,7 +39,9 @@ DATASET_FIELDS = [
     "created_at",
     "updated_at",
 ]
-ITEM_FIELDS = ["uid", "key", "dataset", "url", "metadata", "created_at", "updated_at"]
+ITEM_FIELDS = [
+    "uid", "key", "dataset", "url", "thumbnails", "metadata", "created_at", "updated_at"
+]  # fmt: skip
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
 NOT_FOUND = {"detail": "Not found."}
 DEMO_ITEMS_URL = f"/datasets/{DEMO_ORG}/driving-scenes/items/"
@@ -181,9 +184,45 @@ async def test_items_page_to_the_end_in_id_order(api: httpx.AsyncClient) -> None
     assert [item["metadata"] for item in items] == [item.metadata for item in demo]
     assert all(list(item) == ITEM_FIELDS for item in items)
     assert {item["dataset"] for item in items} == {DEMO_DATASET_UID}
+    # The demo frames at absolute URLs on the base the API was reached by, with thumbnails.
+    media = f"{str(api.base_url).rstrip('/')}/media/{DEMO_DATASET_UID}/"
+    assert all(item["url"] == media + item["key"] for item in items)
+    assert all(item["thumbnails"] and item["url"] in item["thumbnails"][0]["url"] for item in items)
     # The same items, in the same shape, as the slice that holds the whole dataset lists.
     whole = (await api.get(f"/slices/{DEMO_ORG}/all-driving-scenes/items/list/?limit=5")).json()
     assert whole["results"] == items[:5]
+
+
+async def test_local_images_are_rendered_as_the_slice_renders_them(
+    local_db_path: Path, local_api_key: str, tmp_path: Path
+) -> None:
+    (tmp_path / "images").mkdir()
+    Image.new("RGB", (8, 6), (10, 20, 30)).save(tmp_path / "images" / "cat.png")
+    source = tmp_path / "pets.jsonl"
+    rows = [{"key": "cat", "url": "images/cat.png"}, {"key": "web", "url": "https://cdn.example/w"}]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    store = Store(local_db_path)
+    try:
+        uid, _ = import_file(store, source, DEMO_ORG, "Pets")
+        owner = store.owner(DEMO_ORG)
+        assert owner is not None
+        found = store.dataset_by_slug(owner.id, "pets")
+        # The lookup by slug carries the media root, as the lookup by uid does.
+        assert found == store.dataset(uid)
+        assert found is not None
+        assert found.media_root == str(tmp_path)
+    finally:
+        store.close()
+    async with in_process_api(local_db_path, local_api_key) as api:
+        items = (await api.get(f"/datasets/{DEMO_ORG}/pets/items/")).json()["results"]
+        whole = (await api.get(f"/slices/{DEMO_ORG}/all-pets/items/list/")).json()["results"]
+        image = await api.get(items[0]["url"])
+    assert items == whole
+    assert [(item["url"], item["thumbnails"]) for item in items] == [
+        (f"http://testserver/api/v1/media/{uid}/images/cat.png", []),
+        ("https://cdn.example/w", []),
+    ]
+    assert (image.status_code, image.headers["content-type"]) == (200, "image/png")
 
 
 @pytest.mark.parametrize(

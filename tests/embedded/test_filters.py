@@ -1,4 +1,4 @@
-"""The filter language: validation messages, bounds, and SQL that agrees with a plain reading."""
+"""The filter language: messages, bounds, and SQL and evaluator agreeing with a plain reading."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from avala_mcp.embedded.sql import compile_filter
+from avala_mcp.filter_eval import matcher
 from avala_mcp.filters import (
     MAX_CONDITIONS,
     MAX_DEPTH,
-    OPERATORS,
     FilterError,
     parse_filter,
 )
 
-from .reference import matches
+from .reference import conditions, matches, trees
 
 SCALARS: list[Any] = [None, True, False, -3, 0, 1, 2, 2.5, -0.25, "", "x", "xy", "night", "5"]
 
@@ -95,35 +95,16 @@ _scalar = st.sampled_from([value for value in SCALARS if value is not None])
 _ordered = st.sampled_from([-3, 0, 1, 2.5, "", "x", "night", "2025-03-10T00:00:00Z", "k100"])
 
 
-@st.composite
-def conditions(draw: st.DrawFn) -> dict[str, Any]:
-    op = draw(st.sampled_from(OPERATORS))
-    if op == "exists":
-        value: Any = draw(st.booleans())
-    elif op in ("in", "nin"):
-        value = draw(st.lists(_scalar, max_size=4))
-    elif op in ("gt", "gte", "lt", "lte"):
-        value = draw(_ordered)
-    else:
-        value = draw(_scalar)
-    return {"field": draw(st.sampled_from(FIELDS)), "op": op, "value": value}
-
-
-filters = st.recursive(
-    conditions(),
-    lambda inner: st.one_of(
-        st.builds(lambda xs: {"and": xs}, st.lists(inner, min_size=1, max_size=3)),
-        st.builds(lambda xs: {"or": xs}, st.lists(inner, min_size=1, max_size=3)),
-        st.builds(lambda x: {"not": x}, inner),
-    ),
-    max_leaves=8,
-)
+filters = trees(conditions(FIELDS, lambda _: _scalar, lambda _: _ordered), max_leaves=8)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=filters)
 def test_sql_agrees_with_the_plain_reading(corpus_db: sqlite3.Connection, raw: Any) -> None:
-    assert _sql_matches(corpus_db, raw) == _expected(raw)
+    expected = _expected(raw)
+    assert _sql_matches(corpus_db, raw) == expected
+    predicate = matcher(parse_filter(raw))
+    assert [index for index, item in enumerate(CORPUS) if predicate(item)] == expected
 
 
 @pytest.mark.parametrize(
@@ -180,6 +161,11 @@ def test_each_operator_on_typed_values(raw: dict[str, Any], expected_keys: list[
     found = [row[0] for row in conn.execute(f"SELECT i.key FROM items i WHERE {where}", params)]  # noqa: S608 - only compiled filter SQL and fixed names, values bound
     conn.close()
     assert sorted(found) == sorted(expected_keys)
+    predicate = matcher(parse_filter(raw))
+    evaluated = [
+        key for key, metadata in items.items() if predicate({"key": key, "metadata": metadata})
+    ]
+    assert sorted(evaluated) == sorted(expected_keys)
 
 
 def test_values_are_bound_never_interpolated() -> None:

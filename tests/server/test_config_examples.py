@@ -1,8 +1,10 @@
-"""Every client configuration in config_examples/ parses and starts a command our CLI accepts."""
+"""Every client configuration in config_examples/ parses and starts a command our CLI accepts,
+whether it names the installed ``avala-mcp`` or runs it through ``uvx``."""
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -29,20 +31,49 @@ KNOWN_VARIABLES = {
 EXPECTED = {
     "claude_desktop_cloud.json",
     "claude_desktop_local_demo.json",
+    "claude_desktop_uvx.json",
     "claude_code.sh",
     "cursor_mcp.json",
     "vscode_mcp.json",
+    "vscode_mcp_uvx.json",
     "windsurf_mcp_config.json",
     "streamable_http_client.json",
     "streamable_http_server.sh",
 }
 
 
-def _check_command_line(argv: list[str]) -> None:
+# The package uvx should fetch: ours, at most pinned to a version.
+PACKAGE_SPEC = re.compile(r"avala-mcp(?:==[0-9][0-9a-z.]*|@[0-9][0-9a-z.]*|@latest)?")
+# uvx options that take a value; any other option is a flag.
+UVX_VALUE_OPTIONS = {"--from", "--with", "--python", "-p", "--index", "--index-url"}
+
+
+def _avala_argv(argv: list[str]) -> list[str]:
+    """The avala-mcp command line that ``argv`` runs, directly or through ``uvx``."""
+    if argv[0] != "uvx":
+        return argv
+    words = list(argv[1:])
+    source = None
+    while words[0].startswith("-"):
+        option = words.pop(0)
+        if option in UVX_VALUE_OPTIONS:
+            value = words.pop(0)
+            source = value if option == "--from" else source
+    command = words.pop(0)
+    if source is None:
+        assert PACKAGE_SPEC.fullmatch(command), argv
+    else:
+        assert PACKAGE_SPEC.fullmatch(source), argv
+        assert command == "avala-mcp", argv
+    return ["avala-mcp", *words]
+
+
+def _check_command_line(argv: list[str], commands: tuple[str, ...] = ("serve",)) -> None:
     """``argv`` starts avala-mcp with arguments the real parser accepts."""
+    argv = _avala_argv(argv)
     assert argv[0] == "avala-mcp", argv
     args = build_parser().parse_args(argv[1:])
-    assert args.command == "serve", argv
+    assert args.command in commands, argv
 
 
 def _check_url(url: str, headers: dict[str, str] | None) -> None:
@@ -85,7 +116,7 @@ def _shell_commands(path: Path) -> list[list[str]]:
         words = shlex.split(line)
         if words[0] == "exec":
             words = words[1:]
-        if words[0] in ("avala-mcp", "claude"):
+        if words[0] in ("avala-mcp", "uvx", "claude"):
             commands.append(words)
     return commands
 
@@ -95,8 +126,9 @@ def test_shell_example_commands_are_accepted(path: Path) -> None:
     commands = _shell_commands(path)
     assert commands
     for words in commands:
-        if words[0] == "avala-mcp":
-            _check_command_line(words)
+        if words[0] != "claude":
+            # A shell example may also run the installer.
+            _check_command_line(words, commands=("serve", "install"))
             continue
         assert words[:3] == ["claude", "mcp", "add"], words
         if "--" in words:
@@ -107,3 +139,39 @@ def test_shell_example_commands_are_accepted(path: Path) -> None:
             header = words[words.index("--header") + 1]
             name, _, value = header.partition(": ")
             _check_url(url, {name: value})
+
+
+def test_the_uvx_form_stands_beside_the_installed_one() -> None:
+    commands = {
+        server.get("command")
+        for path in JSON_FILES
+        for server in _servers(json.loads(path.read_text())).values()
+    }
+    assert {"avala-mcp", "uvx"} <= commands
+    shell = " ".join(" ".join(words) for path in SHELL_FILES for words in _shell_commands(path))
+    assert "-- uvx avala-mcp serve" in shell
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["uvx", "avala-mcp", "serve"],
+        ["uvx", "avala-mcp@0.1.0", "serve", "--local"],
+        ["uvx", "--from", "avala-mcp==0.1.0", "avala-mcp", "serve"],
+    ],
+)
+def test_uvx_command_lines_are_read_as_ours(argv: list[str]) -> None:
+    _check_command_line(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["uvx", "some-other-server", "serve"],
+        ["uvx", "--from", "avala-mcp", "other-command"],
+        ["uvx", "avala-mcp", "serve", "--bogus"],
+    ],
+)
+def test_uvx_command_lines_for_something_else_are_refused(argv: list[str]) -> None:
+    with pytest.raises((AssertionError, SystemExit)):
+        _check_command_line(argv)

@@ -11,7 +11,7 @@ from avala_mcp.embedded.store.connection import Database
 from avala_mcp.embedded.store.records import Dataset, DatasetInfo, Owner
 
 _DATASET_SELECT = (
-    "SELECT d.id, d.uid, d.name, o.id, o.slug, o.kind FROM datasets d "
+    "SELECT d.id, d.uid, d.name, o.id, o.slug, o.kind, d.media_root FROM datasets d "
     "JOIN accounts o ON o.id = d.owner_id"
 )
 # The datasets a user sees: their own, and those of every organization they are a member of.
@@ -32,6 +32,13 @@ def _with_casefold(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
+def _dataset(row: tuple[Any, ...] | None) -> Dataset | None:
+    """The Dataset of a ``_DATASET_SELECT`` row, or None for no row."""
+    if row is None:
+        return None
+    return Dataset(row[0], row[1], row[2], Owner(*row[3:6]), media_root=row[6])
+
+
 def _info_select(inner: str) -> str:
     """DatasetInfo columns over the datasets ``inner`` selects (as ``p``); items are counted only
     for those rows, so a page of a listing counts the items of its own datasets only."""
@@ -49,7 +56,7 @@ class DatasetQueries(Database):
         """The dataset with this uid, or None."""
         with self._read() as conn:
             row = conn.execute(f"{_DATASET_SELECT} WHERE d.uid = ?", (uid,)).fetchone()
-        return None if row is None else Dataset(row[0], row[1], row[2], Owner(*row[3:]))
+        return _dataset(row)
 
     def dataset_by_slug(self, owner_id: int, slug: str) -> Dataset | None:
         """The owner's dataset with this slug (the oldest, should two share it), or None."""
@@ -58,7 +65,7 @@ class DatasetQueries(Database):
                 f"{_DATASET_SELECT} WHERE d.owner_id = ? AND d.slug = ? ORDER BY d.id LIMIT 1",
                 (owner_id, slug),
             ).fetchone()
-        return None if row is None else Dataset(row[0], row[1], row[2], Owner(*row[3:]))
+        return _dataset(row)
 
     def dataset_info(self, dataset_id: int) -> DatasetInfo:
         """What the API shows of an existing dataset."""

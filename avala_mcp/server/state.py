@@ -1,0 +1,42 @@
+"""What the server's lifespan opens, and how a handler reaches it."""
+
+from collections.abc import Callable
+from typing import Any
+
+from mcp.server.mcpserver import Context
+
+from avala_mcp.client import AvalaClient
+
+
+class ServerState:
+    """What the lifespan opens: one client, one connection pool (per process on stdio and
+    streamable HTTP, per connection on SSE, whose transport runs the lifespan each time).
+
+    The client is made at the first request that needs it, not at start-up: for Avala's cloud
+    that means building httpx's network stack and loading the TLS certificate store, tens of
+    milliseconds a desktop client would otherwise wait for before it may even list the tools.
+    """
+
+    def __init__(self, open_client: Callable[[], AvalaClient]) -> None:
+        self._open_client = open_client
+        self._client: AvalaClient | None = None
+
+    @property
+    def client(self) -> AvalaClient:
+        if self._client is None:
+            self._client = self._open_client()
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the client's connections, if it was ever made."""
+        if self._client is not None:
+            await self._client.aclose()
+
+
+#: What a tool, resolver or resource function declares to be handed the request's context.
+RequestContext = Context[ServerState, Any]
+
+
+def client_of(ctx: RequestContext) -> AvalaClient:
+    """The client of the lifespan serving ``ctx``'s request."""
+    return ctx.request_context.lifespan_context.client

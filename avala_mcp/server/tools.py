@@ -1,0 +1,152 @@
+"""The tools as the SDK registers them: one explicit, typed function per catalog entry.
+
+Each function's parameters use the same annotated types as its catalog input model, so the SDK
+derives the same input schema (a test holds the two together), and its return annotation,
+``Annotated[CallToolResult, <output model>]``, makes the output model the output schema while
+the function returns structured content plus compact JSON text. :func:`register_tools` is the one
+way a catalog entry becomes a tool; every call then passes the call guard in
+:meth:`AvalaServer.call_tool <avala_mcp.server.app.AvalaServer.call_tool>`, which has checked the
+arguments against the input model before a function here runs.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import ElicitationResult, MCPServer, Resolve
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from avala_mcp.server.catalog import TOOLS, ToolSpec
+from avala_mcp.server.consent import ConfirmDeletion, ask_consent, consent
+from avala_mcp.server.guard import success
+from avala_mcp.server.inputs import (
+    Confirmation,
+    CreateSliceInput,
+    Cursor,
+    DatasetUid,
+    DeleteSliceInput,
+    Detail,
+    Filter,
+    GetSliceInput,
+    Limit,
+    ListSliceItemsInput,
+    ListSlicesInput,
+    NameInDataset,
+    Ordering,
+    Owner,
+    SliceName,
+    SlicesOfDataset,
+    Slug,
+    ToolInput,
+    ValidateSliceNameInput,
+)
+from avala_mcp.server.outputs import Deletion, ItemList, NameCheck, SliceDetail, SliceList
+from avala_mcp.server.state import RequestContext, client_of
+
+_RUNS_ON: dict[type[ToolInput], ToolSpec] = {spec.input_model: spec for spec in TOOLS}
+
+
+async def _run(ctx: RequestContext, args: ToolInput, *extra: Any) -> CallToolResult:
+    """Run the catalog entry whose input ``args`` is; its output becomes the tool's result.
+
+    The arguments reached the function already validated (by the guard, then by the SDK), so
+    each function builds ``args`` with model_construct rather than validating a third time.
+    """
+    return success(await _RUNS_ON[type(args)].run(client_of(ctx), args, *extra))
+
+
+async def list_slices(
+    ctx: RequestContext,
+    owner: Owner,
+    dataset: SlicesOfDataset = None,
+    ordering: Ordering = None,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> Annotated[CallToolResult, SliceList]:
+    args = ListSlicesInput.model_construct(
+        owner=owner, dataset=dataset, ordering=ordering, cursor=cursor, limit=limit
+    )
+    return await _run(ctx, args)
+
+
+async def get_slice(
+    ctx: RequestContext, owner: Owner, slug: Slug
+) -> Annotated[CallToolResult, SliceDetail]:
+    args = GetSliceInput.model_construct(owner=owner, slug=slug)
+    return await _run(ctx, args)
+
+
+async def create_slice(
+    ctx: RequestContext,
+    name: SliceName,
+    dataset: DatasetUid,
+    description: Annotated[
+        str | None, Field(max_length=2000, description="What the slice is for, in a sentence.")
+    ] = None,
+    filter: Annotated[
+        Filter | None,
+        Field(description="Which dataset items the slice holds (see the filter language)."),
+    ] = None,
+) -> Annotated[CallToolResult, SliceDetail]:
+    args = CreateSliceInput.model_construct(
+        name=name, dataset=dataset, description=description, filter=filter
+    )
+    return await _run(ctx, args)
+
+
+async def list_slice_items(
+    ctx: RequestContext,
+    owner: Owner,
+    slug: Slug,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+    detail: Detail = "concise",
+) -> Annotated[CallToolResult, ItemList]:
+    args = ListSliceItemsInput.model_construct(
+        owner=owner, slug=slug, cursor=cursor, limit=limit, detail=detail
+    )
+    return await _run(ctx, args)
+
+
+async def validate_slice_name(
+    ctx: RequestContext, name: SliceName, dataset: NameInDataset = None
+) -> Annotated[CallToolResult, NameCheck]:
+    args = ValidateSliceNameInput.model_construct(name=name, dataset=dataset)
+    return await _run(ctx, args)
+
+
+async def delete_slice(
+    ctx: RequestContext,
+    owner: Owner,
+    slug: Slug,
+    answer: Annotated[ElicitationResult[ConfirmDeletion], Resolve(ask_consent)],
+    confirm: Confirmation = None,
+) -> Annotated[CallToolResult, Deletion]:
+    args = DeleteSliceInput.model_construct(owner=owner, slug=slug, confirm=confirm)
+    return await _run(ctx, args, consent(answer, ctx))
+
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    function.__name__: function
+    for function in (
+        list_slices,
+        get_slice,
+        create_slice,
+        list_slice_items,
+        validate_slice_name,
+        delete_slice,
+    )
+}
+
+
+def register_tools(server: MCPServer[Any], specs: Iterable[ToolSpec]) -> None:
+    """Register each of ``specs`` with its function, as the catalog declares it."""
+    for spec in specs:
+        server.add_tool(
+            _FUNCTIONS[spec.name],
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            annotations=spec.annotations,
+            structured_output=True,
+        )
