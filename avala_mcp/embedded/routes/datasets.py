@@ -13,12 +13,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from avala_mcp.contract import DATASET_DEFAULT_LIMIT
-from avala_mcp.embedded.access import caller, permitted_dataset, permitted_owner, run
+from avala_mcp.embedded.access import caller, path_dataset, permitted_owner, run
 from avala_mcp.embedded.errors import NOT_FOUND, ApiError, field_errors
-from avala_mcp.embedded.inputs import fields_field, filter_field, json_body, top_field, uuid_field
+from avala_mcp.embedded.inputs import fields_field, filter_field, json_body, top_field
 from avala_mcp.embedded.paging import Key, assemble_page, decode_cursor, parse_limit
 from avala_mcp.embedded.responses import dataset_json, item_page_json, page_json, profile_json
-from avala_mcp.embedded.store import Dataset, DatasetInfo, Store
+from avala_mcp.embedded.store import DatasetInfo, Store
 from avala_mcp.filters import parse_filter
 
 #: The listing's one ordering (name, then id), as its cursors spell it.
@@ -34,12 +34,6 @@ class DatasetEndpoints:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-
-    async def _dataset(self, request: Request) -> Dataset:
-        uid, _ = uuid_field(request.path_params["dataset_uid"])
-        if uid is None:
-            raise ApiError(404, NOT_FOUND)
-        return await permitted_dataset(request, self.store, uid)
 
     async def list_datasets(self, request: Request) -> Response:
         params = request.query_params
@@ -58,7 +52,7 @@ class DatasetEndpoints:
         return JSONResponse(page_json(request, page, count, dataset_json))
 
     async def get_dataset(self, request: Request) -> Response:
-        dataset = await self._dataset(request)
+        dataset = await path_dataset(request, self.store)
         return JSONResponse(dataset_json(await run(self.store.dataset_info, dataset.id)))
 
     async def list_dataset_items(self, request: Request) -> Response:
@@ -73,7 +67,7 @@ class DatasetEndpoints:
         return JSONResponse(item_page_json(request, rows, limit, cursor, count, dataset.uid))
 
     async def profile(self, request: Request) -> Response:
-        dataset = await self._dataset(request)
+        dataset = await path_dataset(request, self.store)
         body = await json_body(request)
         errors: dict[str, list[str]] = {}
         raw_filter = filter_field(body, errors)

@@ -10,14 +10,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from avala_mcp.embedded import naming
-from avala_mcp.embedded.access import permitted_dataset, permitted_owner, permitted_slice, run
+from avala_mcp.embedded.access import (
+    path_dataset,
+    permitted_dataset,
+    permitted_owner,
+    permitted_slice,
+    run,
+)
 from avala_mcp.embedded.errors import NOT_FOUND, ApiError, field_errors
 from avala_mcp.embedded.inputs import (
     description_field,
     filter_field,
     json_body,
     name_and_dataset,
-    uuid_field,
 )
 from avala_mcp.embedded.paging import (
     Key,
@@ -56,10 +61,7 @@ class SliceEndpoints:
         return await self._slice_page(request, "owner", owner.id)
 
     async def list_dataset_slices(self, request: Request) -> Response:
-        uid, _ = uuid_field(request.path_params["dataset_uid"])
-        if uid is None:
-            raise ApiError(404, NOT_FOUND)
-        dataset = await permitted_dataset(request, self.store, uid)
+        dataset = await path_dataset(request, self.store)
         return await self._slice_page(request, "dataset", dataset.id)
 
     async def create_slice(self, request: Request) -> Response:
