@@ -30,6 +30,7 @@ import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import canaries
 import httpx
@@ -63,10 +64,28 @@ def exposure() -> Iterator[Exposure]:
         yield _WATCH
 
 
+# Under pytest-xdist each worker watches its own share; the workers hand their counts back to
+# the controlling process, which reports the sum.
+_WORKER_SEEN: list[int] = []
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist sends the worker's output home
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["secret_watch_seen"] = _WATCH.seen
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent without it
+def pytest_testnodedown(node: Any, error: object) -> None:
+    _WORKER_SEEN.append(int(getattr(node, "workeroutput", {}).get("secret_watch_seen", 0)))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """How much output the secret watch checked: a figure for the issue's closing note."""
-    if _WATCH.seen:
-        terminalreporter.write_line(f"secret watch: {_WATCH.seen} results and log lines checked")
+    seen = _WATCH.seen + sum(_WORKER_SEEN)
+    if seen:
+        terminalreporter.write_line(f"secret watch: {seen} results and log lines checked")
 
 
 @pytest.fixture(autouse=True)
