@@ -9,6 +9,7 @@ checks in one conversation read it once. Filters are evaluated with
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from contextlib import aclosing
@@ -48,10 +49,20 @@ class Sample:
         if dataset is None:
             dataset = next((item.dataset for item in items if item.dataset), "")
         documents = tuple(
-            item.model_dump(mode="json", include={"key", "created_at", "metadata"})
+            {
+                "key": item.key,
+                # As the API wrote it: filters compare it as text.
+                "created_at": item.model_dump(mode="json", include={"created_at"})["created_at"],
+                "metadata": item.metadata,
+            }
             for item in items
         )
         return cls(dataset, tuple(items), documents)
+
+    @functools.cached_property
+    def paths(self) -> list[str]:
+        """Every path of the sample's items, in order."""
+        return item_paths(self.documents)
 
     def examples(self, node: Node | None, count: int) -> list[SliceItem]:
         """The first ``count`` items of the sample that ``node`` matches."""
@@ -66,7 +77,7 @@ class Sample:
         lists every path of the whole dataset whatever the filter.
         """
         chosen = self._matching(node)
-        paths = list(fields) if fields is not None else item_paths(self.documents)
+        paths = list(fields) if fields is not None else self.paths
         return Profile(
             dataset=self.dataset,
             count=len(chosen),
