@@ -19,7 +19,7 @@ _TOP_LEVEL_FLAGS = ("-h", "--help", "--version")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command-line surface (DESIGN §5)."""
+    """The whole command-line surface (docs/contracts.md, commands)."""
     parser = argparse.ArgumentParser(
         prog="avala-mcp",
         description="MCP server for Avala dataset slices (filtered subsets of a dataset). "
@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument(
         "--dataset", required=True, metavar="NAME", help="name of the new dataset"
+    )
+    importer.add_argument(
+        "--media-root",
+        type=Path,
+        metavar="DIR",
+        help="where relative image paths in 'url' are found (default: the file's directory)",
     )
     _add_db_argument(importer)
 

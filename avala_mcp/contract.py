@@ -37,8 +37,8 @@ RESERVED_SEGMENTS = {"owner": "dataset", "slug": "list"}
 NAME_MIN_LENGTH = 1
 NAME_MAX_LENGTH = 255
 
-# Bounds of a slice filter (DESIGN §3): the tools check them before sending a filter, and the
-# embedded API enforces them, so both refuse the same filters.
+# Bounds of a slice filter (docs/contracts.md, the filter language): the parser in
+# avala_mcp.filters enforces them for the tools and the embedded API alike.
 FILTER_MAX_DEPTH = 8
 FILTER_MAX_CONDITIONS = 64
 FILTER_MAX_VALUE_BYTES = 1024

@@ -1,4 +1,4 @@
-"""Settings from the environment and command-line flags, validated once (DESIGN §5).
+"""Settings from the environment and command-line flags, validated once (docs/contracts.md).
 
 A missing or malformed setting raises :class:`ConfigError`, whose message is one line naming the
 variable and saying how to fix it. A secret's value never appears in that line, nor in ``repr()``.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _MAX_RETRIES_LIMIT = 10
+# One label of a host name: letters, digits, '-' and '_', neither first nor last a '-'.
+_HOST_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
 class ConfigError(ValueError):
@@ -79,6 +82,8 @@ class Settings:
     log_level: str = DEFAULT_LOG_LEVEL
     default_owner: str | None = None
     sample_items: int = DEFAULT_SAMPLE_ITEMS
+    # Empty: images may come from any public host (the rules of client/media.py still apply).
+    media_hosts: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:
@@ -119,6 +124,7 @@ class Settings:
                 1,
                 MAX_SAMPLE_ITEMS,
             ),
+            media_hosts=_media_hosts(raw("media_hosts", "AVALA_MCP_MEDIA_HOSTS")),
         )
 
     def require_api_key(self) -> str:
@@ -219,3 +225,21 @@ def _owner(value: Any) -> str | None:
             f"'.', '_', '-'; at most 100), got {value!r}"
         )
     return owner
+
+
+def _media_hosts(value: Any) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    names = value if isinstance(value, list | tuple | set | frozenset) else str(value).split(",")
+    hosts = set()
+    for name in names:
+        host = str(name).strip().lower().removesuffix(".")
+        if not host:
+            continue
+        if len(host) > 253 or not all(_HOST_LABEL.match(part) for part in host.split(".")):
+            raise ConfigError(
+                "AVALA_MCP_MEDIA_HOSTS must be host names separated by commas "
+                f"(e.g. cdn.example.com,images.example.org), got {str(name).strip()!r}"
+            )
+        hosts.add(host)
+    return frozenset(hosts)

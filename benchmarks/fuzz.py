@@ -6,7 +6,7 @@ Runs the strategies and checks of ``tests/hostile/fuzzing.py`` (the CI test runs
 calls) against the embedded API on a fresh temporary database, split evenly between the two
 protocol eras (in-memory ``mode="auto"`` and ``mode="legacy"``). Exits 1, with hypothesis's
 minimal failing example on stderr, at the first call that breaks the contract: a protocol error,
-a crash, a failure without DESIGN §4's payload, an echoed hostile value.
+a crash, a failure without the seven-key failure payload, an echoed hostile value.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ PARTS = ("avala_mcp.client", "avala_mcp.server", "avala_mcp.embedded", "avala_mc
 SHARED = (
     "avala_mcp.contract",
     "avala_mcp.filters",
+    "avala_mcp.filter_eval",
     "avala_mcp.settings",
     "avala_mcp.net",
     "avala_mcp.redaction",

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from avala_mcp.contract import RESERVED_SEGMENTS, SEGMENT_RE
 from avala_mcp.embedded import naming, strict_json
+from avala_mcp.embedded.media.files import LocalMedia
 from avala_mcp.embedded.paths import default_db_path
 from avala_mcp.embedded.store import ImportFailed, NewItem, Store, StoreError, metadata_json
 
@@ -216,9 +217,17 @@ def _batches(
 
 
 def import_file(
-    store: Store, path: Path, owner: str, dataset: str, progress_stream: IO[str] | None = None
+    store: Store,
+    path: Path,
+    owner: str,
+    dataset: str,
+    progress_stream: IO[str] | None = None,
+    media_root: Path | None = None,
 ) -> tuple[str, int]:
     """Import a JSONL or CSV file into a new dataset; returns its uid and item count.
+
+    A ``url`` that is a relative path names an image file under ``media_root`` (by default the
+    file's directory); the API serves it from there.
 
     Raises ImportFailed (bad rows, with line numbers) or StoreError; either way nothing is written.
     """
@@ -232,6 +241,8 @@ def import_file(
         total = path.stat().st_size if path.is_file() else 0
         progress = Progress(total, stream, enabled=stream.isatty())
         rows = _csv_rows(lines, errors) if suffix == ".csv" else _jsonl_rows(lines, errors)
+        media = LocalMedia(media_root or path.parent)
+        rows = media.resolve(rows, errors)
 
         def guarded() -> Iterator[NewItem]:
             try:
@@ -240,7 +251,7 @@ def import_file(
                 errors.append(str(error))
 
         return store.import_dataset(
-            owner, dataset, _batches(guarded(), lines, errors, progress), errors
+            owner, dataset, _batches(guarded(), lines, errors, progress), errors, media.root
         )
 
 
@@ -267,6 +278,11 @@ def import_command(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"avala-mcp import: {path}: no such file", file=sys.stderr)
         return 2
+    if args.media_root is not None and not args.media_root.is_dir():
+        print(
+            f"avala-mcp import: --media-root {args.media_root}: no such directory", file=sys.stderr
+        )
+        return 2
     db_path = args.db or default_db_path()
     started = time.monotonic()
     try:
@@ -276,7 +292,7 @@ def import_command(args: argparse.Namespace) -> int:
         return 1
     try:
         new_owner = store.owner(args.owner) is None
-        uid, count = import_file(store, path, args.owner, name)
+        uid, count = import_file(store, path, args.owner, name, media_root=args.media_root)
     except ImportFailed as failure:
         # In file order: some problems (a duplicate key) are found only after later rows.
         reported = sorted(failure.errors[:MAX_REPORTED_ERRORS], key=_line_number)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from avala_mcp.embedded import naming
+from avala_mcp.embedded.media import MEDIA_SCHEME
 
 DEMO_USER = "demo"
 DEMO_ORG = "acme-ai"
@@ -41,6 +42,10 @@ OTHER_DATASET_UID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 OTHER_DATASET_NAME = "Retail Shelves"
 OTHER_ITEM_COUNT = 300
 OTHER_SLICE_SLUG = "empty-shelves"
+
+#: The demo datasets whose items' images the API draws from their metadata, and what they show
+#: (``media.frames.RENDERERS``). Every demo item's ``url`` is ``media:<its key>``.
+SYNTHETIC_MEDIA = {DEMO_DATASET_UID: "driving", OTHER_DATASET_UID: "shelves"}
 
 # The filter the MCP demo builds, and how many demo items it matches (a few dozen).
 RAINY_NIGHT_PEDESTRIANS_NAME = "Rainy night pedestrians"
@@ -157,7 +162,7 @@ def _driving_items() -> Iterator[DemoItem]:
         yield DemoItem(
             uid=_uid(key),
             key=key,
-            url=f"https://storage.acme-ai.example/{key}",
+            url=f"{MEDIA_SCHEME}{key}",
             metadata=metadata,
             created_at=stamp(datetime(2025, 3, 10, 9, 0, tzinfo=UTC) + timedelta(seconds=index)),
         )
@@ -253,7 +258,7 @@ def _retail_shelves() -> DemoDataset:
             DemoItem(
                 uid=_uid(key),
                 key=key,
-                url=f"https://storage.globex.example/{key}",
+                url=f"{MEDIA_SCHEME}{key}",
                 metadata={
                     "aisle": rng.randint(1, 24),
                     "store": rng.choice(["Springfield", "Shelbyville", "Capital City"]),

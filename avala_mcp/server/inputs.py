@@ -1,4 +1,4 @@
-"""What each tool takes: one pydantic model per tool, checked before any request (DESIGN §4).
+"""What each tool takes: one pydantic model per tool, checked before any request.
 
 The models' JSON schemas are the tools' input schemas. A slice filter (:data:`Filter`) is checked
 by the filter language's one parser, so a bad filter fails as invalid_input naming where it is

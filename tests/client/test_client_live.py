@@ -1,6 +1,6 @@
 """AvalaClient against the real embedded Slices API: in-process (ASGI) and over real HTTP (uvicorn).
 
-The same tests run both ways; the demo data (DESIGN §6) gives the expected answers.
+The same tests run both ways; the demo data gives the expected answers.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Error mapping (every body shape of DESIGN §2), Retry-After, the failure payload, and models."""
+"""Error mapping (every error body shape), Retry-After, the failure payload, and models."""
 
 from __future__ import annotations
 

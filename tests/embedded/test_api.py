@@ -39,7 +39,9 @@ pytestmark = pytest.mark.anyio
 
 SEED_FIELDS = list(SEED_SLICE)
 SLICE_FIELDS = [*SEED_FIELDS, "owner", "dataset", "filter"]
-ITEM_FIELDS = ["uid", "key", "dataset", "url", "metadata", "created_at", "updated_at"]
+ITEM_FIELDS = [
+    "uid", "key", "dataset", "url", "thumbnails", "metadata", "created_at", "updated_at"
+]  # fmt: skip
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
 NOT_FOUND = {"detail": "Not found."}
@@ -103,7 +105,7 @@ async def test_seed_create_example(api: httpx.AsyncClient) -> None:
     assert created["name"] == body["name"]
     assert created["slug"] == "night-driving-scenes-2"
     assert created["description"] == body["description"]
-    # DESIGN §3: a slice without a filter holds its whole dataset (the seed's example shows 0).
+    # A slice without a filter holds its whole dataset (the seed's example shows 0).
     assert created["item_count"] == DEMO_ITEM_COUNT
     assert STAMP.match(created["created_at"])
     assert created["created_at"] == created["updated_at"]
@@ -125,6 +127,8 @@ async def test_seed_items_example(api: httpx.AsyncClient) -> None:
         assert item["dataset"] == DEMO_DATASET_UID
         assert item["metadata"]["time_of_day"] == "night"
         assert STAMP.match(item["created_at"])
+        # The demo frames are served by this API, at absolute URLs on the base it was reached by.
+        assert item["url"].startswith(str(api.base_url).rstrip("/") + "/media/")
     assert page["next"].startswith(str(api.base_url).rstrip("/") + "/slices/")
     assert "cursor=" in page["next"]
     assert "limit=7" in page["next"]

@@ -4,8 +4,8 @@ Arguments are drawn per tool from valid values, boundaries and hostile ones (wro
 10 KB strings, control and bidi characters, path tricks, NUL, huge and negative numbers, deep and
 huge filters), sometimes with an unknown argument or an unknown tool. Each result must hold the
 contract: no protocol error, a structured result whose text is its JSON, a success matching the
-output schema, a failure carrying DESIGN §4's seven keys with a known type that is never a crash
-(``server_error``) or ``network``, and no echo of a large hostile value.
+output schema, a failure carrying the failure payload's seven keys with a known type that is
+never a crash (``server_error``) or ``network``, and no echo of a large hostile value.
 
 Used by ``test_fuzz.py`` (a few hundred calls in CI) and ``benchmarks/fuzz.py`` (thousands).
 """

@@ -18,7 +18,7 @@ from avala_mcp.server import build_server
 from avala_mcp.server.http import MCP_PATHS
 from avala_mcp.settings import Settings
 
-#: Every failure type of DESIGN §4.
+#: Every failure type a tool result may carry.
 FAILURE_TYPES = frozenset(
     {
         "invalid_input",

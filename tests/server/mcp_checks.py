@@ -2,7 +2,7 @@
 
 ``call_tool`` runs a tool through a real MCP client and checks what every result must satisfy:
 the text is the compact JSON of the structured content; a success matches the tool's output
-schema; a failure has all seven keys of DESIGN §4.
+schema; a failure has all seven keys of the failure payload.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every failure type of DESIGN §4 is a structured tool result, and the session lives on."""
+"""Every failure type (docs/contracts.md) is a structured tool result, and the session lives on."""
 
 from __future__ import annotations
 

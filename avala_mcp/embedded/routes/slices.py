@@ -5,8 +5,6 @@ Each handler checks the request, then asks the store; see ``docs/contracts.md`` 
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -28,7 +26,7 @@ from avala_mcp.embedded.paging import (
     parse_limit,
     parse_ordering,
 )
-from avala_mcp.embedded.responses import item_json, page_json, slice_json
+from avala_mcp.embedded.responses import item_renderer, page_json, slice_json
 from avala_mcp.embedded.store import DuplicateName, Item, Slice, Store
 
 
@@ -101,10 +99,8 @@ class SliceEndpoints:
         def key_of(item: Item) -> Key:
             return (item.id,)
 
-        def render(item: Item) -> dict[str, Any]:
-            return item_json(item, piece.dataset)
-
         page = assemble_page(rows, limit, cursor, "id", key_of)
+        render = item_renderer(request, piece.dataset)
         return JSONResponse(page_json(request, page, piece.item_count, render))
 
     async def validate_name(self, request: Request) -> Response:

@@ -15,11 +15,13 @@ class DatasetQueries(Database):
         """The dataset with this uid, or None."""
         with self._read() as conn:
             row = conn.execute(
-                "SELECT d.id, d.uid, d.name, o.id, o.slug, o.kind FROM datasets d "
+                "SELECT d.id, d.uid, d.name, o.id, o.slug, o.kind, d.media_root FROM datasets d "
                 "JOIN accounts o ON o.id = d.owner_id WHERE d.uid = ?",
                 (uid,),
             ).fetchone()
-        return None if row is None else Dataset(row[0], row[1], row[2], Owner(*row[3:]))
+        if row is None:
+            return None
+        return Dataset(row[0], row[1], row[2], Owner(*row[3:6]), media_root=row[6])
 
 
 # --- within a transaction ----------------------------------------------------------------------

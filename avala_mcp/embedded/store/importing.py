@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from avala_mcp.embedded import naming
+from avala_mcp.embedded.media import MEDIA_SCHEME
 from avala_mcp.embedded.store.accounts import ensure_organization
 from avala_mcp.embedded.store.connection import Database
 from avala_mcp.embedded.store.datasets import dataset_name_taken, insert_dataset
@@ -24,13 +25,16 @@ class DatasetImport(Database):
         name: str,
         batches: Iterable[Sequence[NewItem]],
         errors: list[str],
+        media_root: str | None = None,
     ) -> tuple[str, int]:
         """Create a dataset from batches of items in one transaction: all or nothing.
 
         ``errors`` collects bad rows (the caller's and duplicate keys found here); if it holds any
         once the batches are exhausted, or anything raises, nothing is written. Creates the owner
-        as an organization, with the demo user as member, if it does not exist. Returns the new
-        dataset's uid and its item count.
+        as an organization, with the demo user as member, if it does not exist. ``media_root``
+        is kept as the dataset's only if an item names a local image (a ``media:`` url), so the
+        API serves nothing from a directory no item uses. Returns the new dataset's uid and its
+        item count.
         """
         with self._write() as conn:
             owner_id = ensure_organization(conn, owner_slug)
@@ -48,7 +52,11 @@ class DatasetImport(Database):
                 updated_at=stamp,
             )
             count = 0
+            uses_media = False
             for batch in batches:
+                uses_media = uses_media or any(
+                    item.url is not None and item.url.startswith(MEDIA_SCHEME) for item in batch
+                )
                 # Rows keep going in after a bad one (the transaction is rolled back in the end)
                 # so that a repeated key further on is reported too.
                 conn.execute("SAVEPOINT batch")
@@ -63,6 +71,10 @@ class DatasetImport(Database):
                 errors.append("no items to import")
             if errors:
                 raise ImportFailed(errors)
+            if media_root is not None and uses_media:
+                conn.execute(
+                    "UPDATE datasets SET media_root = ? WHERE id = ?", (media_root, dataset_id)
+                )
             # The Slices API lists slices, not datasets: a slice holding the whole dataset is
             # how an assistant (list_slices) finds the new dataset and its uid.
             whole = naming.whole_dataset_slice_name(name)

@@ -46,6 +46,11 @@ def item_row(dataset_id: int, item: NewItem, stamp: str) -> tuple[Any, ...]:
     return (new_uid(), dataset_id, item.key, item.url, item.metadata_json, stamp, stamp)
 
 
+def _item(row: Sequence[Any]) -> Item:
+    """An item from a row of ``_ITEM_COLUMNS``."""
+    return Item(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
+
+
 class ItemQueries(Database):
     """Reading a slice's items; adding and removing items with every item count kept exact."""
 
@@ -63,9 +68,16 @@ class ItemQueries(Database):
         )
         with self._read() as conn:
             rows = conn.execute(sql, [piece.dataset_id, *params, limit + 1]).fetchall()
-        return [
-            Item(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6]) for row in rows
-        ]
+        return [_item(row) for row in rows]
+
+    def item_by_key(self, dataset_id: int, key: str) -> Item | None:
+        """The dataset's item with this key, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items i WHERE i.dataset_id = ? AND i.key = ?",  # noqa: S608 - fixed names, values bound
+                (dataset_id, key),
+            ).fetchone()
+        return None if row is None else _item(row)
 
     def add_items(self, dataset: Dataset, items: Iterable[NewItem]) -> int:
         """Add items to a dataset, keeping every slice's item_count exact; returns how many."""

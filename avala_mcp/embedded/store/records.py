@@ -39,12 +39,13 @@ class Owner:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A dataset and its owner."""
+    """A dataset and its owner; ``media_root`` is the directory its local images live in."""
 
     id: int
     uid: str
     name: str
     owner: Owner
+    media_root: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,20 @@
 """The database's tables and indexes, its schema version, and the demo data a new one starts with.
 
 ``PRAGMA user_version`` holds the schema version: a new file gets the tables, the indexes and the
-demo data in one transaction; a file of this version is used as is; anything else is refused.
+demo data in one transaction; a file of an older version is brought up to date, one migration
+step per version, in one transaction; a file of this version is used as is; a newer one or a
+file that is not ours is refused. A new file is made as version 1 and migrated like an old one,
+so the two always end up alike.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 
 from avala_mcp.embedded import seed
+from avala_mcp.embedded.media import MEDIA_SCHEME
 from avala_mcp.embedded.store.accounts import add_members, new_account
 from avala_mcp.embedded.store.datasets import insert_dataset
 from avala_mcp.embedded.store.items import INSERT_ITEM, metadata_json
@@ -17,8 +22,7 @@ from avala_mcp.embedded.store.records import StoreError
 from avala_mcp.embedded.store.slices import ORDER_COLUMNS, SCOPES, count_matching, insert_slice
 from avala_mcp.filters import parse_filter
 
-SCHEMA_VERSION = 1
-
+# The tables of version 1; each later version is a step of _MIGRATIONS.
 _SCHEMA = """
 CREATE TABLE accounts (
     id INTEGER PRIMARY KEY,
@@ -83,8 +87,30 @@ _INDEXES = "".join(
 )
 
 
+def _media(conn: sqlite3.Connection) -> None:
+    """Version 2: each dataset's media root (where its local images are), and the demo items'
+    images served by the API itself (``media:<key>``), no longer on hosts that do not exist."""
+    conn.execute("ALTER TABLE datasets ADD COLUMN media_root TEXT")
+    # The demo URLs of version 1; an item whose url was changed since is left as it is.
+    for uid, host in (
+        (seed.DEMO_DATASET_UID, "https://storage.acme-ai.example/"),
+        (seed.OTHER_DATASET_UID, "https://storage.globex.example/"),
+    ):
+        conn.execute(
+            "UPDATE items SET url = ? || key "
+            "WHERE dataset_id = (SELECT id FROM datasets WHERE uid = ?) AND url = ? || key",
+            (MEDIA_SCHEME, uid, host),
+        )
+
+
+#: Step ``n`` (from 0) takes a database from version ``n + 1`` to ``n + 2``.
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_media,)
+SCHEMA_VERSION = 1 + len(_MIGRATIONS)
+
+
 def initialize(conn: sqlite3.Connection, path: str) -> None:
-    """Create the schema and the demo data in a new database; check an existing one's version."""
+    """Create the schema and the demo data in a new database; check an existing one's version
+    and migrate it to this one."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
@@ -93,14 +119,20 @@ def initialize(conn: sqlite3.Connection, path: str) -> None:
             f"{path}: schema version {version} is newer than this avala-mcp "
             f"understands ({SCHEMA_VERSION}); upgrade avala-mcp"
         )
-    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-    if tables:
-        raise StoreError(f"{path}: not an avala-mcp database (unknown tables)")
-    # Statement by statement: executescript() would commit the open transaction.
-    for statement in (_SCHEMA + _INDEXES).split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    _insert_demo(conn, seed.demo_data())
+    new = version == 0
+    if new:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables:
+            raise StoreError(f"{path}: not an avala-mcp database (unknown tables)")
+        # Statement by statement: executescript() would commit the open transaction.
+        for statement in (_SCHEMA + _INDEXES).split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        version = 1
+    for step in _MIGRATIONS[version - 1 :]:
+        step(conn)
+    if new:
+        _insert_demo(conn, seed.demo_data())
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
