@@ -14,6 +14,7 @@ import anyio.to_thread
 from starlette.requests import Request
 
 from avala_mcp.embedded.errors import FORBIDDEN, NOT_FOUND, ApiError
+from avala_mcp.embedded.inputs import uuid_field
 from avala_mcp.embedded.store import Dataset, Owner, Slice, Store
 
 #: Where the gate leaves the authenticated user's id in the ASGI scope.
@@ -51,6 +52,15 @@ async def permitted_dataset(request: Request, store: Store, uid: str) -> Dataset
     if not await run(store.can_act_for, caller(request), dataset.owner):
         raise ApiError(403, FORBIDDEN)
     return dataset
+
+
+async def path_dataset(request: Request, store: Store) -> Dataset:
+    """The path's dataset (``dataset_uid``), checked as ``permitted_dataset`` checks; a malformed
+    uid is a 404, as an unknown one is."""
+    uid, _ = uuid_field(request.path_params["dataset_uid"])
+    if uid is None:
+        raise ApiError(404, NOT_FOUND)
+    return await permitted_dataset(request, store, uid)
 
 
 async def permitted_slice(request: Request, store: Store) -> Slice:

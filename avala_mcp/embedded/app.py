@@ -18,7 +18,7 @@ from starlette.routing import Mount
 from avala_mcp.embedded.errors import exception_handlers
 from avala_mcp.embedded.gate import Gate
 from avala_mcp.embedded.ratelimit import RateLimiter
-from avala_mcp.embedded.routes import media, slices
+from avala_mcp.embedded.routes import datasets, media, slices
 from avala_mcp.embedded.seed import DEMO_USER
 from avala_mcp.embedded.store import Store
 
@@ -62,7 +62,12 @@ def create_app(
             store.close()
 
     app = Starlette(
-        routes=[Mount(BASE_PATH, routes=[*slices.routes(store), *media.routes(store)])],
+        routes=[
+            Mount(
+                BASE_PATH,
+                routes=[*slices.routes(store), *datasets.routes(store), *media.routes(store)],
+            )
+        ],
         middleware=[Middleware(Gate, store=store, limiter=limiter, session_keys=session_keys)],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,

@@ -11,8 +11,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from avala_mcp.contract import PROFILE_DEFAULT_TOP, PROFILE_MAX_FIELDS, PROFILE_MAX_TOP
 from avala_mcp.embedded import naming, strict_json
 from avala_mcp.embedded.errors import ApiError
+from avala_mcp.embedded.store.field_paths import path_error
 from avala_mcp.filters import FilterError, parse_filter
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -108,3 +110,46 @@ def filter_field(body: dict[str, Any], errors: dict[str, list[str]]) -> object |
         except FilterError as error:
             errors["filter"] = [str(error)]
     return raw_filter
+
+
+def fields_field(body: dict[str, Any], errors: dict[str, list[str]]) -> list[str] | None:
+    """The body's ``fields`` (None if absent or null): at most ``PROFILE_MAX_FIELDS`` distinct
+    filter paths; problems go into ``errors``, each naming the entry."""
+    raw = body.get("fields")
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        errors["fields"] = ["Expected a list of field paths."]
+        return None
+    if len(raw) > PROFILE_MAX_FIELDS:
+        errors["fields"] = [f"Ensure this field has no more than {PROFILE_MAX_FIELDS} elements."]
+        return None
+    problems: list[str] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw):
+        where = f"fields[{index}]"
+        if not isinstance(entry, str):
+            problems.append(f"{where}: expected a field path (a string)")
+        elif (error := path_error(entry)) is not None:
+            problems.append(f"{where}: {error}")
+        elif entry in seen:
+            problems.append(f"{where}: {entry!r} is listed twice")
+        else:
+            seen.add(entry)
+    if problems:
+        errors["fields"] = problems
+    return raw
+
+
+def top_field(body: dict[str, Any], errors: dict[str, list[str]]) -> int:
+    """The body's ``top`` (``PROFILE_DEFAULT_TOP`` if absent or null); problems go into
+    ``errors``."""
+    raw = body.get("top")
+    if raw is None:
+        return PROFILE_DEFAULT_TOP
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        errors["top"] = ["A valid integer is required."]
+        return PROFILE_DEFAULT_TOP
+    if not 1 <= raw <= PROFILE_MAX_TOP:
+        errors["top"] = [f"Ensure this value is between 1 and {PROFILE_MAX_TOP}."]
+    return raw

@@ -1,4 +1,4 @@
-"""How the API shows what it stores: slices, items, and pages of either."""
+"""How the API shows what it stores: datasets, slices, items, pages of them, and profiles."""
 
 from __future__ import annotations
 
@@ -10,11 +10,28 @@ from urllib.parse import quote
 from starlette.requests import Request
 
 from avala_mcp.embedded.media import MEDIA_SCHEME, THUMBNAIL_SIZES, size_name
-from avala_mcp.embedded.paging import Cursor, Page, encode_cursor
+from avala_mcp.embedded.paging import Cursor, Page, assemble_page, encode_cursor
 from avala_mcp.embedded.seed import SYNTHETIC_MEDIA
-from avala_mcp.embedded.store import Item, Slice
+from avala_mcp.embedded.store import DatasetInfo, FieldProfile, Item, Profile, Slice
 
 T = TypeVar("T")
+
+#: What every dataset of the embedded API holds (the demo's and every import's items are images).
+DATA_TYPE = "image"
+
+
+def dataset_json(info: DatasetInfo) -> dict[str, Any]:
+    """A dataset as the API shows it (Avala's SDKs' fields, and always ``owner_name``)."""
+    return {
+        "uid": info.uid,
+        "name": info.name,
+        "slug": info.slug,
+        "item_count": info.item_count,
+        "data_type": DATA_TYPE,
+        "owner_name": info.owner,
+        "created_at": info.created_at,
+        "updated_at": info.updated_at,
+    }
 
 
 def slice_json(piece: Slice) -> dict[str, Any]:
@@ -82,4 +99,45 @@ def page_json(
         "next": link(page.next),
         "previous": link(page.previous),
         "results": [render(row) for row in page.results],
+    }
+
+
+def item_page_json(
+    request: Request,
+    rows: list[Item],
+    limit: int,
+    cursor: Cursor | None,
+    count: int,
+    dataset_uid: str,
+) -> dict[str, Any]:
+    """A page of a walk over items by id, from the ``limit + 1`` rows the store fetched; a
+    slice's items and a dataset's are rendered alike (``item_renderer``)."""
+
+    def key_of(item: Item) -> tuple[int]:
+        return (item.id,)
+
+    page = assemble_page(rows, limit, cursor, "id", key_of)
+    return page_json(request, page, count, item_renderer(request, dataset_uid))
+
+
+def profile_json(dataset_uid: str, profile: Profile) -> dict[str, Any]:
+    """A profile as the extension answers it; every figure is exact."""
+    return {
+        "dataset": dataset_uid,
+        "count": profile.count,
+        "exact": True,
+        "fields": [_field_json(entry) for entry in profile.fields],
+        "truncated": profile.truncated,
+    }
+
+
+def _field_json(entry: FieldProfile) -> dict[str, Any]:
+    return {
+        "path": entry.path,
+        "types": entry.types,
+        "present": entry.present,
+        "distinct": entry.distinct,
+        "top": [{"value": value, "count": count} for value, count in entry.top],
+        "min": entry.min,
+        "max": entry.max,
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -45,19 +44,6 @@ ITEM_FIELDS = [
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
 NOT_FOUND = {"detail": "Not found."}
-
-
-@pytest.fixture(params=["in-process", "real-http"])
-async def api(
-    request: pytest.FixtureRequest, local_http: httpx.AsyncClient, local_api_key: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API in-process and over real HTTP, so each seed example is checked both ways."""
-    if request.param == "in-process":
-        yield local_http
-        return
-    url: str = request.getfixturevalue("local_api_url")
-    async with httpx.AsyncClient(base_url=url, headers={"X-Avala-Api-Key": local_api_key}) as c:
-        yield c
 
 
 def _night_items() -> list[dict[str, Any]]:

@@ -16,9 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from avala_mcp.embedded.access import permitted_dataset, run
+from avala_mcp.embedded.access import path_dataset, run
 from avala_mcp.embedded.errors import NOT_FOUND, ApiError
-from avala_mcp.embedded.inputs import uuid_field
 from avala_mcp.embedded.media import FRAME_SIZE, FRAME_SIZES, size_name
 from avala_mcp.embedded.media.files import MediaPathError, read_image
 from avala_mcp.embedded.paging import ParameterError
@@ -54,10 +53,7 @@ class MediaEndpoints:
         self.store = store
 
     async def image(self, request: Request) -> Response:
-        uid, _ = uuid_field(request.path_params["dataset_uid"])
-        if uid is None:
-            raise ApiError(404, NOT_FOUND)
-        dataset = await permitted_dataset(request, self.store, uid)
+        dataset = await path_dataset(request, self.store)
         path: str = request.path_params["path"]
         size = _size(request.query_params.get("size"))
         kind = SYNTHETIC_MEDIA.get(dataset.uid)

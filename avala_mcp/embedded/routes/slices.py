@@ -10,14 +10,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from avala_mcp.embedded import naming
-from avala_mcp.embedded.access import permitted_dataset, permitted_owner, permitted_slice, run
+from avala_mcp.embedded.access import (
+    path_dataset,
+    permitted_dataset,
+    permitted_owner,
+    permitted_slice,
+    run,
+)
 from avala_mcp.embedded.errors import NOT_FOUND, ApiError, field_errors
 from avala_mcp.embedded.inputs import (
     description_field,
     filter_field,
     json_body,
     name_and_dataset,
-    uuid_field,
 )
 from avala_mcp.embedded.paging import (
     Key,
@@ -26,8 +31,8 @@ from avala_mcp.embedded.paging import (
     parse_limit,
     parse_ordering,
 )
-from avala_mcp.embedded.responses import item_renderer, page_json, slice_json
-from avala_mcp.embedded.store import DuplicateName, Item, Slice, Store
+from avala_mcp.embedded.responses import item_page_json, page_json, slice_json
+from avala_mcp.embedded.store import DuplicateName, Slice, Store
 
 
 class SliceEndpoints:
@@ -56,10 +61,7 @@ class SliceEndpoints:
         return await self._slice_page(request, "owner", owner.id)
 
     async def list_dataset_slices(self, request: Request) -> Response:
-        uid, _ = uuid_field(request.path_params["dataset_uid"])
-        if uid is None:
-            raise ApiError(404, NOT_FOUND)
-        dataset = await permitted_dataset(request, self.store, uid)
+        dataset = await path_dataset(request, self.store)
         return await self._slice_page(request, "dataset", dataset.id)
 
     async def create_slice(self, request: Request) -> Response:
@@ -95,13 +97,8 @@ class SliceEndpoints:
         limit = parse_limit(request.query_params.get("limit"))
         cursor = decode_cursor(request.query_params.get("cursor"), "id", (int,))
         rows = await run(self.store.slice_items, piece, cursor, limit)
-
-        def key_of(item: Item) -> Key:
-            return (item.id,)
-
-        page = assemble_page(rows, limit, cursor, "id", key_of)
-        render = item_renderer(request, piece.dataset)
-        return JSONResponse(page_json(request, page, piece.item_count, render))
+        page = item_page_json(request, rows, limit, cursor, piece.item_count, piece.dataset)
+        return JSONResponse(page)
 
     async def validate_name(self, request: Request) -> Response:
         body = await json_body(request)

@@ -10,7 +10,11 @@ from avala_mcp.embedded import naming
 from avala_mcp.embedded.media import MEDIA_SCHEME
 from avala_mcp.embedded.store.accounts import ensure_organization
 from avala_mcp.embedded.store.connection import Database
-from avala_mcp.embedded.store.datasets import dataset_name_taken, insert_dataset
+from avala_mcp.embedded.store.datasets import (
+    dataset_name_taken,
+    free_dataset_slug,
+    insert_dataset,
+)
 from avala_mcp.embedded.store.items import INSERT_ITEM, item_row
 from avala_mcp.embedded.store.records import ImportFailed, NewItem, StoreError, now_stamp
 from avala_mcp.embedded.store.slices import free_slug, insert_slice
@@ -47,7 +51,7 @@ class DatasetImport(Database):
                 uid=uid,
                 owner_id=owner_id,
                 name=name,
-                slug=naming.slugify(name),
+                slug=free_dataset_slug(conn, owner_id, name),
                 created_at=stamp,
                 updated_at=stamp,
             )

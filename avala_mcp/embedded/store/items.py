@@ -1,4 +1,4 @@
-"""Items: a slice's items page by page, and adding or removing a dataset's items.
+"""Items: a slice's or a dataset's items page by page, one by its key, and adding or removing them.
 
 Every writer stores metadata through ``metadata_json`` and new rows through ``INSERT_ITEM``.
 """
@@ -15,6 +15,7 @@ from avala_mcp.embedded.sql import compile_filter
 from avala_mcp.embedded.store.connection import Database
 from avala_mcp.embedded.store.records import Dataset, Item, NewItem, Slice, now_stamp
 from avala_mcp.embedded.store.slices import adjust_item_counts
+from avala_mcp.filters import Node
 
 _ITEM_COLUMNS = "i.id, i.uid, i.key, i.url, i.metadata, i.created_at, i.updated_at"
 INSERT_ITEM = (
@@ -56,7 +57,14 @@ class ItemQueries(Database):
 
     def slice_items(self, piece: Slice, cursor: Cursor | None, limit: int) -> list[Item]:
         """Up to ``limit + 1`` of the slice's items from the cursor on, in its direction."""
-        where, params = compile_filter(piece.filter_node())
+        return self.dataset_items(piece.dataset_id, cursor, limit, piece.filter_node())
+
+    def dataset_items(
+        self, dataset_id: int, cursor: Cursor | None, limit: int, node: Node | None = None
+    ) -> list[Item]:
+        """Up to ``limit + 1`` of the dataset's items (those ``node`` matches, if given) from the
+        cursor on, in its direction, by id."""
+        where, params = compile_filter(node)
         forward = cursor is None or cursor.forward
         position = ""
         if cursor is not None:
@@ -67,7 +75,7 @@ class ItemQueries(Database):
             f"ORDER BY i.id {'ASC' if forward else 'DESC'} LIMIT ?"
         )
         with self._read() as conn:
-            rows = conn.execute(sql, [piece.dataset_id, *params, limit + 1]).fetchall()
+            rows = conn.execute(sql, [dataset_id, *params, limit + 1]).fetchall()
         return [_item(row) for row in rows]
 
     def item_by_key(self, dataset_id: int, key: str) -> Item | None:

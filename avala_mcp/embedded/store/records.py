@@ -49,6 +49,20 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class DatasetInfo:
+    """A dataset as the dataset endpoints show it, with its item count as of the read."""
+
+    id: int
+    uid: str
+    name: str
+    slug: str
+    owner: str
+    item_count: int
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
 class Slice:
     """A stored slice."""
 

@@ -1,0 +1,35 @@
+"""The profile benchmark runs end to end at a small size and reports every figure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURE_KEYS = {"subject", "baseline", "ratio", "unit", "target_ratio", "met", "cpu"}
+
+
+@pytest.mark.slow
+def test_profile_benchmark_small_size_reports_every_figure(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "profile_scale.py"), "--items", "20000",
+         "--repeat", "1", "--workdir", str(tmp_path)],
+        capture_output=True, text=True, check=False, timeout=600, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["items"], report["metadata_fields"]) == (20000, 8)
+    whole = report["whole_profile"]
+    assert set(whole) >= FIGURE_KEYS
+    assert whole["target_ratio"] == 1.5
+    assert len(whole["paths"]) == 8
+    count = report["filtered_count"]
+    assert set(count) >= FIGURE_KEYS
+    assert count["target_ratio"] == 1.2
+    assert 0 < count["matched_items"] < 20000
+    assert report["filtered_profile"]["target_ratio"] is None
+    assert all(report[key]["ratio"] > 0 for key in ("whole_profile", "filtered_count"))
