@@ -26,13 +26,13 @@ from avala_mcp.client.models import Dataset, NameValidation, Page, Profile, Slic
 from avala_mcp.client.paging import iterate, read_page
 from avala_mcp.client.parsing import M, json_body, parse
 from avala_mcp.client.profiles import Profiles
-from avala_mcp.client.profiling import (
+from avala_mcp.client.transport import Transport
+from avala_mcp.contract import (
+    DEFAULT_BASE_URL,
     PROFILE_DEFAULT_TOP,
     PROFILE_MAX_FIELDS,
     PROFILE_MAX_TOP,
 )
-from avala_mcp.client.transport import Transport
-from avala_mcp.contract import DEFAULT_BASE_URL
 from avala_mcp.filters import Condition, Group, Node, Not
 from avala_mcp.settings import DEFAULT_SAMPLE_ITEMS, Settings
 

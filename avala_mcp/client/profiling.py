@@ -30,12 +30,6 @@ from avala_mcp.filters import COLUMN_FIELDS
 
 Item: TypeAlias = Mapping[str, Any]
 
-#: Most paths a profile lists; without ``fields`` the rest are summarised by ``truncated``.
-PROFILE_MAX_FIELDS = 100
-#: Common values listed per path by default, and at most.
-PROFILE_DEFAULT_TOP = 10
-PROFILE_MAX_TOP = 50
-
 _INT64 = 2**63
 _SCALARS = frozenset({"string", "number", "boolean"})
 # The JSON type of each Python type that decoding JSON gives.

@@ -21,8 +21,8 @@ import anyio
 
 from avala_mcp.client.models import Page, Profile, SliceItem
 from avala_mcp.client.paging import iterate
-from avala_mcp.client.profiling import PROFILE_MAX_FIELDS, item_paths, profile_items
-from avala_mcp.contract import MAX_LIMIT
+from avala_mcp.client.profiling import item_paths, profile_items
+from avala_mcp.contract import MAX_LIMIT, PROFILE_MAX_FIELDS
 from avala_mcp.filter_eval import matches
 from avala_mcp.filters import Node
 
