@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import anyio
+from pydantic import TypeAdapter
 
 from avala_mcp.client.models import Page, Profile, SliceItem
 from avala_mcp.client.paging import iterate
@@ -30,6 +31,8 @@ from avala_mcp.filters import Node
 SAMPLE_TTL = 120.0
 #: Samples kept at once; the least recently used goes first.
 SAMPLE_ENTRIES = 4
+
+_TIMESTAMP = TypeAdapter(datetime | None)
 
 #: Fetches one page of a listing: ``(cursor, limit) -> page``.
 PageFetcher = Callable[[str | None, int], Awaitable[Page[SliceItem]]]
@@ -51,8 +54,8 @@ class Sample:
         documents = tuple(
             {
                 "key": item.key,
-                # As the API wrote it: filters compare it as text.
-                "created_at": item.model_dump(mode="json", include={"created_at"})["created_at"],
+                # As the model writes it back, the API's form: filters compare it as text.
+                "created_at": _TIMESTAMP.dump_python(item.created_at, mode="json"),
                 "metadata": item.metadata,
             }
             for item in items

@@ -35,7 +35,8 @@ from avala_mcp.settings import Settings
 pytestmark = pytest.mark.anyio
 
 DEMO_SLUG = "driving-scenes"
-RAIN = parse_filter({"field": "metadata.weather", "op": "eq", "value": "rain"})
+RAW_RAIN = {"field": "metadata.weather", "op": "eq", "value": "rain"}
+RAIN = parse_filter(RAW_RAIN)
 UNKNOWN_UID = "00000000-0000-4000-8000-000000000001"
 PROFILE = "/profile/"
 ITEMS = "/items/"
@@ -213,6 +214,27 @@ async def test_a_sample_of_the_whole_dataset_equals_the_exact_profile(served: Se
     assert len(pages) == 2
     assert "limit=1000" in pages[1]
     assert exact_stand_in.count(PROFILE) == 1
+
+
+@pytest.mark.parametrize(
+    "raw_filter",
+    [
+        {"field": "created_at", "op": "lt", "value": "2025-03-10T09:10:00Z"},
+        {"field": "key", "op": "contains", "value": "frame_0001"},
+        {"or": [{"field": "metadata.pedestrians", "op": "gte", "value": 9.5}, {"not": RAW_RAIN}]},
+    ],
+)
+async def test_columns_and_combinators_select_the_same_items(
+    served: Served, raw_filter: dict[str, Any]
+) -> None:
+    node = parse_filter(raw_filter)
+    _, exact = served.client()
+    _, cloud = served.client(CloudStandIn)
+    async with exact, cloud:
+        truth = await exact.profile(dataset=DEMO_DATASET_UID, filter=node, fields=["key"])
+        sampled = await cloud.profile(dataset=DEMO_DATASET_UID, filter=node, fields=["key"])
+    assert 0 < truth.count < DEMO_ITEM_COUNT
+    assert (sampled.count, sampled.fields) == (truth.count, truth.fields)
 
 
 async def test_the_missing_extension_is_remembered_per_client(served: Served) -> None:
