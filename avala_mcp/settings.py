@@ -22,6 +22,10 @@ from avala_mcp.net import is_loopback
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_LOG_LEVEL = "WARNING"
+#: Items read to profile a dataset or slice where the API has no profile extension.
+DEFAULT_SAMPLE_ITEMS = 2000
+#: Most items a sample may hold: 20 pages of the largest size, one burst of Avala's rate limit.
+MAX_SAMPLE_ITEMS = 20_000
 API_KEY_URL = "https://app.avala.ai/settings/api-keys"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -77,6 +81,7 @@ class Settings:
     auth_token: str | None = field(default=None, repr=False)
     log_level: str = DEFAULT_LOG_LEVEL
     default_owner: str | None = None
+    sample_items: int = DEFAULT_SAMPLE_ITEMS
     # Empty: images may come from any public host (the rules of client/media.py still apply).
     media_hosts: frozenset[str] = frozenset()
 
@@ -98,7 +103,13 @@ class Settings:
             api_key=_optional_secret(raw("api_key", "AVALA_API_KEY"), "AVALA_API_KEY"),
             base_url=_base_url(raw("base_url", "AVALA_BASE_URL")),
             timeout=_timeout(raw("timeout", "AVALA_TIMEOUT")),
-            max_retries=_max_retries(raw("max_retries", "AVALA_MAX_RETRIES")),
+            max_retries=_whole_number(
+                raw("max_retries", "AVALA_MAX_RETRIES"),
+                "AVALA_MAX_RETRIES",
+                DEFAULT_MAX_RETRIES,
+                0,
+                _MAX_RETRIES_LIMIT,
+            ),
             read_only=_flag(raw("read_only", "AVALA_MCP_READ_ONLY"), "AVALA_MCP_READ_ONLY"),
             db_path=_path(raw("db_path", "AVALA_MCP_DB")),
             auth_token=_optional_secret(
@@ -106,6 +117,13 @@ class Settings:
             ),
             log_level=_log_level(raw("log_level", "AVALA_MCP_LOG_LEVEL")),
             default_owner=_owner(raw("default_owner", "AVALA_MCP_OWNER")),
+            sample_items=_whole_number(
+                raw("sample_items", "AVALA_MCP_SAMPLE_ITEMS"),
+                "AVALA_MCP_SAMPLE_ITEMS",
+                DEFAULT_SAMPLE_ITEMS,
+                1,
+                MAX_SAMPLE_ITEMS,
+            ),
             media_hosts=_media_hosts(raw("media_hosts", "AVALA_MCP_MEDIA_HOSTS")),
         )
 
@@ -154,19 +172,19 @@ def _timeout(value: Any) -> float:
     return seconds
 
 
-def _max_retries(value: Any) -> int:
+def _whole_number(value: Any, variable: str, default: int, low: int, high: int) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
-        return DEFAULT_MAX_RETRIES
+        return default
     try:
-        retries = int(value) if not isinstance(value, bool | float) else -1
+        number = int(value) if not isinstance(value, bool | float) else low - 1
     except (TypeError, ValueError):
-        retries = -1
-    if not 0 <= retries <= _MAX_RETRIES_LIMIT:
+        number = low - 1
+    if not low <= number <= high:
         raise ConfigError(
-            f"AVALA_MAX_RETRIES must be a whole number from 0 to {_MAX_RETRIES_LIMIT}, "
-            f"got {value!r}; e.g. AVALA_MAX_RETRIES={DEFAULT_MAX_RETRIES}"
+            f"{variable} must be a whole number from {low} to {high}, "
+            f"got {value!r}; e.g. {variable}={default}"
         )
-    return retries
+    return number
 
 
 def _flag(value: Any, variable: str) -> bool:

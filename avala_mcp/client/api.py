@@ -12,7 +12,7 @@ It is never part of ``repr()``, of an error's text, or of a log line.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -21,16 +21,25 @@ import anyio
 import httpx
 
 from avala_mcp.client.arguments import Arguments
-from avala_mcp.client.errors import ValidationError
-from avala_mcp.client.models import NameValidation, Page, Slice, SliceItem
+from avala_mcp.client.errors import AvalaError, NotFoundError, ValidationError
+from avala_mcp.client.models import Dataset, NameValidation, Page, Profile, Slice, SliceItem
 from avala_mcp.client.paging import iterate, read_page
 from avala_mcp.client.parsing import M, json_body, parse
+from avala_mcp.client.profiles import Profiles
 from avala_mcp.client.transport import Transport
-from avala_mcp.contract import DEFAULT_BASE_URL
-from avala_mcp.settings import Settings
+from avala_mcp.contract import (
+    DEFAULT_BASE_URL,
+    PROFILE_DEFAULT_TOP,
+    PROFILE_MAX_FIELDS,
+    PROFILE_MAX_TOP,
+)
+from avala_mcp.filters import Condition, Group, Node, Not
+from avala_mcp.settings import DEFAULT_SAMPLE_ITEMS, Settings
 
 #: Page size of the ``iter_*`` methods when none is given: few requests, little memory.
 ITER_PAGE_SIZE = 100
+#: Most matching items a profile returns with ``sample=N`` (a preview's examples).
+PREVIEW_MAX_ITEMS = 6
 
 
 def _utcnow() -> datetime:
@@ -43,6 +52,8 @@ class AvalaClient:
     ``sleep``, ``jitter`` (a source of floats in [0, 1)) and ``now`` exist so that tests can
     observe the retry waits without waiting. ``max_retry_wait`` bounds the seconds spent waiting
     between retries of one call: a wait that would pass it is not taken, the error is raised.
+    ``sample_items`` is how many items :meth:`profile` reads where the API has no profile
+    extension.
     """
 
     def __init__(
@@ -59,7 +70,10 @@ class AvalaClient:
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         jitter: Callable[[], float] = random.random,
         now: Callable[[], datetime] = _utcnow,
+        sample_items: int = DEFAULT_SAMPLE_ITEMS,
     ) -> None:
+        if isinstance(sample_items, bool) or not isinstance(sample_items, int) or sample_items < 1:
+            raise ValueError(f"sample_items must be a whole number >= 1, got {sample_items!r}")
         self._transport = Transport(
             api_key,
             base_url,
@@ -73,18 +87,20 @@ class AvalaClient:
             jitter=jitter,
             now=now,
         )
+        self._profiles = Profiles(self, self._transport, sample_items=sample_items, now=now)
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> AvalaClient:
-        """A client configured by ``settings`` (key, base URL, timeout, retries)."""
+        """A client configured by ``settings`` (key, base URL, timeout, retries, sample size)."""
         return cls(
             api_key=settings.api_key,
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=settings.max_retries,
             transport=transport,
+            sample_items=settings.sample_items,
         )
 
     @property
@@ -246,11 +262,116 @@ class AvalaClient:
         ):
             yield item
 
+    # ---------------------------------------------------------------------- datasets, profiles
+
+    async def list_datasets(
+        self, *, name: str | None = None, cursor: str | None = None, limit: int | None = None
+    ) -> Page[Dataset]:
+        """One page of the datasets the key can see; ``name`` keeps those whose name holds it
+        (ignoring case)."""
+        args = Arguments()
+        params = args.page_params(cursor=cursor, limit=limit)
+        if name is not None:
+            params["name"] = args.search("name", name)
+        args.check()
+        try:
+            return await self._get_page("datasets/", params, Dataset)
+        except NotFoundError as error:
+            raise _no_datasets(error) from None
+
+    async def get_dataset(self, uid: str) -> Dataset:
+        """The dataset ``uid``."""
+        args = Arguments()
+        path = f"datasets/{args.uuid('uid', uid)}/"
+        args.check()
+        try:
+            response = await self._transport.request("GET", path)
+        except NotFoundError as error:
+            raise await self._unknown_dataset(error) from None
+        return parse(Dataset, json_body(response))
+
+    async def list_dataset_items(
+        self, owner: str, slug: str, *, cursor: str | None = None, limit: int | None = None
+    ) -> Page[SliceItem]:
+        """One page of the items of the dataset ``owner``/``slug``."""
+        args = Arguments()
+        path = f"datasets/{args.segment('owner', owner)}/{args.segment('slug', slug)}/items/"
+        params = args.page_params(cursor=cursor, limit=limit)
+        args.check()
+        try:
+            return await self._get_page(path, params, SliceItem)
+        except NotFoundError as error:
+            raise await self._unknown_dataset(error) from None
+
+    async def iter_dataset_items(
+        self, owner: str, slug: str, *, page_size: int = ITER_PAGE_SIZE
+    ) -> AsyncIterator[SliceItem]:
+        """Every item of the dataset ``owner``/``slug``, one page at a time."""
+        async for item in iterate(
+            lambda cursor: self.list_dataset_items(owner, slug, cursor=cursor, limit=page_size)
+        ):
+            yield item
+
+    async def profile(
+        self,
+        *,
+        dataset: str | None = None,
+        slice: tuple[str, str] | None = None,
+        filter: Node | None = None,
+        fields: Sequence[str] | None = None,
+        top: int = PROFILE_DEFAULT_TOP,
+        sample: int = 0,
+    ) -> Profile:
+        """What the items of a dataset (``dataset``, a uid, optionally under a parsed ``filter``)
+        or of a slice (``slice=(owner, slug)``) hold: their count and, per field path, its
+        types, presence, distinct count, most common values, min and max.
+
+        Exact where the API has the profile extension, else computed from a sample of items
+        (``exact=False, sampled=N``). ``fields`` limits the paths; ``sample=N`` also returns
+        up to N matching items of the sample. See ``docs/contracts.md``.
+        """
+        args = Arguments()
+        if (dataset is None) == (slice is None):
+            args.refuse("dataset", "give exactly one of dataset (a uid) or slice (owner, slug)")
+        uid = None if dataset is None else args.uuid("dataset", dataset)
+        if slice is not None:
+            args.slice_ref("slice", slice)
+        if filter is not None and not isinstance(filter, Condition | Group | Not):
+            args.refuse("filter", "expected a filter parsed by avala_mcp.filters.parse_filter")
+        if filter is not None and slice is not None:
+            args.refuse("filter", "a slice has its own filter; give a filter with a dataset")
+        paths = None if fields is None else args.field_paths("fields", fields, PROFILE_MAX_FIELDS)
+        args.whole_number("top", top, 1, PROFILE_MAX_TOP)
+        args.whole_number("sample", sample, 0, PREVIEW_MAX_ITEMS)
+        args.check()
+        if uid is not None:
+            return await self._profiles.of_dataset(uid, filter, paths, top, sample)
+        assert slice is not None  # exactly one of the two, checked above
+        owner, slug = slice
+        return await self._profiles.of_slice(owner, slug, paths, top, sample)
+
     # ------------------------------------------------------------------------------ plumbing
+
+    async def _unknown_dataset(self, error: NotFoundError) -> NotFoundError:
+        """The error for a 404 from a dataset endpoint: the dataset is unknown, or the API has no
+        dataset endpoints at all, which a listing tells (one request, only on this path)."""
+        try:
+            await self._transport.request("GET", "datasets/", params={"limit": 1})
+        except NotFoundError as listing:
+            return _no_datasets(listing)
+        except AvalaError:
+            pass
+        return error
 
     async def _get_page(self, path: str, params: dict[str, Any], model: type[M]) -> Page[M]:
         response = await self._transport.request("GET", path, params=params)
         return read_page(response, model)
+
+
+def _no_datasets(error: NotFoundError) -> NotFoundError:
+    return NotFoundError(
+        "this API does not offer datasets (GET /datasets/ answered 404)", status=error.status
+    )
 
 
 def _reasons(fields: Mapping[str, list[str]]) -> list[str]:

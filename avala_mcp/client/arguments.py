@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +23,7 @@ from avala_mcp.contract import (
     SEGMENT_RE,
     UUID_RE,
 )
+from avala_mcp.filters import FilterError, parse_filter
 
 _MAX_CURSOR_LENGTH = 4096
 _ORDERING_RE = re.compile(r"-?[A-Za-z_][A-Za-z0-9_.]*(,-?[A-Za-z_][A-Za-z0-9_.]*)*\Z")
@@ -99,6 +100,42 @@ class Arguments:
             self.refuse(name, "expected a JSON object; it holds values JSON cannot represent")
             return {}
 
+    def search(self, name: str, value: Any) -> str:
+        """A search term: the part of a name to look for."""
+        if not isinstance(value, str) or not 1 <= len(value) <= NAME_MAX_LENGTH:
+            self.refuse(name, f"got {_show(value)}; expected 1-{NAME_MAX_LENGTH} characters")
+            return ""
+        return value
+
+    def whole_number(self, name: str, value: Any, low: int, high: int) -> int:
+        """A whole number from ``low`` to ``high``."""
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.refuse(name, f"got {_show(value)}; expected a whole number from {low} to {high}")
+            return low
+        return value
+
+    def slice_ref(self, name: str, value: Any) -> tuple[str, str]:
+        """A slice named by ``(owner, slug)``, each URL-encoded for a path segment."""
+        if not isinstance(value, tuple | list) or len(value) != 2:
+            self.refuse(name, f"got {_show(value)}; expected (owner, slug)")
+            return "", ""
+        return self.segment("owner", value[0]), self.segment("slug", value[1])
+
+    def field_paths(self, name: str, value: Any, most: int) -> list[str]:
+        """At most ``most`` distinct field paths, each as a filter writes it."""
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            self.refuse(name, f"got {_show(value)}; expected a list of field paths")
+            return []
+        if len(value) > most:
+            self.refuse(name, f"got {len(value)} paths; expected at most {most}")
+            return []
+        for index, path in enumerate(value):
+            if (problem := path_problem(path)) is not None:
+                self.refuse(name, f"{name}[{index}]: {problem}")
+            elif path in value[:index]:
+                self.refuse(name, f"{name}[{index}]: {path!r} is listed twice")
+        return list(value)
+
     def page_params(
         self,
         *,
@@ -136,6 +173,20 @@ class Arguments:
             else:
                 params.update(cursor_params(cursor))
         return params
+
+
+def path_problem(path: Any) -> str | None:
+    """What is wrong with ``path`` as a field path (``key``, ``metadata.a.b``), None if nothing.
+
+    The filter language's parser is the one judge, so a path accepted here fits in a filter.
+    """
+    if not isinstance(path, str):
+        return f"got {_show(path)}; expected a field path such as 'metadata.weather'"
+    try:
+        parse_filter({"field": path, "op": "exists", "value": True})
+    except FilterError as error:
+        return str(error).removeprefix("field: ")
+    return None
 
 
 def _show(value: Any) -> str:

@@ -63,6 +63,60 @@ class Page(BaseModel, Generic[T]):
     previous_cursor: str | None = None
 
 
+class Dataset(WireModel):
+    """A dataset: the items slices are cut from."""
+
+    uid: str
+    name: str
+    slug: str | None = None
+    item_count: int | None = None
+    data_type: str | None = None
+    # The embedded API always sends it; Avala's cloud may not.
+    owner_name: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class ValueCount(BaseModel):
+    """One of a field's most common values, and how many items hold it."""
+
+    value: str | int | float | bool
+    count: int
+
+
+class FieldProfile(BaseModel):
+    """What the profiled items hold at one field path (see ``docs/contracts.md``).
+
+    ``types`` counts items per JSON type (``string``, ``number``, ``boolean``, ``array``,
+    ``object``); a null counts as missing. ``min``/``max`` are over the numbers if the field
+    has any, else over the strings, else None.
+    """
+
+    path: str
+    types: dict[str, int] = Field(default_factory=dict)
+    present: int = 0
+    distinct: int = 0
+    top: list[ValueCount] = Field(default_factory=list)
+    min: str | int | float | None = None
+    max: str | int | float | None = None
+
+
+class Profile(BaseModel):
+    """A profile of a dataset's (or slice's) items: exact, or computed from a sample.
+
+    ``count`` is how many items match the filter: in the dataset when ``exact``, else in the
+    sample of ``sampled`` items. ``items`` holds up to the asked number of matching items.
+    """
+
+    dataset: str
+    count: int
+    exact: bool
+    sampled: int | None = None
+    fields: list[FieldProfile] = Field(default_factory=list)
+    truncated: bool = False
+    items: list[SliceItem] = Field(default_factory=list)
+
+
 class NameValidation(WireModel):
     """The API's verdict on a proposed slice name."""
 

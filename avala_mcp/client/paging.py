@@ -9,7 +9,7 @@ So a cursor names a position in the listing, and the client always asks its own 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -96,7 +96,7 @@ def _position(url: httpx.URL, which: str) -> str | None:
     return None
 
 
-async def iterate(fetch: Callable[[str | None], Awaitable[Page[M]]]) -> AsyncIterator[M]:
+async def iterate(fetch: Callable[[str | None], Awaitable[Page[M]]]) -> AsyncGenerator[M, None]:
     """Every result of the pages ``fetch`` returns, from the first (cursor ``None``) on.
 
     Only the current page is held: memory stays flat however long the listing.

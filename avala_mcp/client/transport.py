@@ -128,13 +128,15 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         gone_if_retried: bool = False,
+        reads_only: bool = False,
     ) -> httpx.Response:
         """Send a request, retrying where that is safe; raise an AvalaError if it fails.
 
         With ``gone_if_retried``, a 404 after an attempt that may have reached the server counts
-        as success: that attempt did the work (a DELETE whose answer was lost).
+        as success: that attempt did the work (a DELETE whose answer was lost). ``reads_only``
+        says a POST changes nothing (a query too large for a URL), so it is retried like a GET.
         """
-        idempotent = method in ("GET", "HEAD", "DELETE")
+        idempotent = reads_only or method in ("GET", "HEAD", "DELETE")
         waited = 0.0
         attempt = 0
         may_have_acted = False
