@@ -37,16 +37,46 @@ over its dataset's items (it never copies them) and item_count is how many items
 slice belongs to an owner (an organization slug such as 'acme-ai', or a username) and is named \
 by owner and slug. A new slice belongs to its dataset's owner.
 
-Usual workflow: list_slices(owner) to see what exists; get_slice(owner, slug) and \
-list_slice_items(owner, slug) to read one, page by page (pass next_cursor back as cursor); to \
-build one, validate_slice_name(name, dataset), then create_slice(name, dataset, filter), then \
-list_slice_items on the new slice to check its items. delete_slice asks the user to confirm.
+To explore: list_datasets to find a dataset's uid and owner; describe_dataset(dataset) for its \
+fields with their values and counts (one call answers "which values does weather take, and how \
+many items each?"); list_slices(owner) for the slices that exist; get_slice, describe_slice and \
+list_slice_items(owner, slug) to read one, page by page (pass next_cursor back as cursor).
+
+To build a slice: find the dataset, describe it, try the filter with preview_slice(dataset, \
+filter) (count, example items and warnings, nothing written), validate_slice_name(name, \
+dataset), create_slice(name, dataset, filter), then describe_slice or list_slice_items on the \
+new slice to verify it. delete_slice asks the user to confirm.
 
 {catalog.FILTER_LANGUAGE}.
 
 A failed call returns {{"error": {{"type", "status", "message", "fields", "retryable", \
 "retry_after", "hint"}}}}: read the message and follow the hint.\
 """
+
+
+# Keys of a JSON schema whose values are data, not schemas: a "title" inside them is not a title.
+_DATA_KEYWORDS = frozenset({"default", "const", "enum", "examples"})
+
+
+def untitled(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without its titles.
+
+    Pydantic titles every argument with its own name capitalised ("Owner" for owner), which
+    tells a model nothing it does not have, yet costs every conversation about 1 KB of context.
+    """
+    return {
+        key: value if key in _DATA_KEYWORDS else _untitled(value)
+        for key, value in schema.items()
+        if not (key == "title" and isinstance(value, str))
+    }
+
+
+def _untitled(value: Any) -> Any:
+    if isinstance(value, dict):
+        return untitled(value)
+    if isinstance(value, list):
+        return [_untitled(entry) for entry in value]
+    return value
 
 
 def build_server(
@@ -96,7 +126,9 @@ class AvalaServer(MCPServer[ServerState]):
         # The guard refuses unknown arguments, which the SDK's derived schemas do not say.
         return [
             tool.model_copy(
-                update={"input_schema": {**tool.input_schema, "additionalProperties": False}}
+                update={
+                    "input_schema": {**untitled(tool.input_schema), "additionalProperties": False}
+                }
             )
             for tool in await super().list_tools()
         ]
@@ -140,4 +172,4 @@ class AvalaServer(MCPServer[ServerState]):
         return await super().get_prompt(name, arguments, context)
 
 
-__all__ = ["INSTRUCTIONS", "AvalaServer", "ServerState", "build_server"]
+__all__ = ["INSTRUCTIONS", "AvalaServer", "ServerState", "build_server", "untitled"]

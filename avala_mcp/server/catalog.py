@@ -17,21 +17,31 @@ from typing import TYPE_CHECKING
 
 from mcp.types import ToolAnnotations
 
-from avala_mcp.client.errors import ConfirmationRequiredError, InvalidInputError
+from avala_mcp.client.errors import ConfirmationRequiredError, InvalidInputError, NotFoundError
 from avala_mcp.client.models import Page, Slice
+from avala_mcp.server import exploring
+from avala_mcp.server.filter_checks import empty_selection
 from avala_mcp.server.inputs import (
     CreateSliceInput,
     DeleteSliceInput,
+    DescribeDatasetInput,
+    DescribeSliceInput,
     GetSliceInput,
+    ListDatasetsInput,
     ListSliceItemsInput,
     ListSlicesInput,
+    PreviewSliceInput,
     ToolInput,
     ValidateSliceNameInput,
 )
 from avala_mcp.server.outputs import (
+    CreatedSlice,
+    DatasetList,
+    DatasetProfile,
     Deletion,
     ItemList,
     NameCheck,
+    Preview,
     SliceDetail,
     SliceList,
     ToolOutput,
@@ -89,14 +99,27 @@ async def get_slice(client: AvalaClient, args: GetSliceInput) -> SliceDetail:
     return describe(await client.get_slice(args.owner, args.slug), args.owner)
 
 
-async def create_slice(client: AvalaClient, args: CreateSliceInput) -> SliceDetail:
+async def create_slice(client: AvalaClient, args: CreateSliceInput) -> CreatedSlice:
+    warnings: list[str] = []
+    if args.filter is not None:
+        try:
+            checked = await exploring.check(client, args.dataset, args.filter)
+        except NotFoundError as error:
+            # No dataset endpoints (or no such dataset, which creating reports): create unchecked.
+            warnings.append(f"the filter was not checked against the dataset: {error.message}")
+        else:
+            if checked.refused:
+                raise exploring.refusal(checked.refused, args.dataset)
+            warnings += checked.warnings
     created = await client.create_slice(
         name=args.name,
         dataset=args.dataset,
         description=args.description,
         filter=args.model_dump(mode="json")["filter"],  # the filter's canonical JSON, or None
     )
-    return describe(created)
+    if (empty := empty_selection(created.item_count, sampled=None)) is not None:
+        warnings.append(empty)
+    return CreatedSlice(**dict(describe(created)), warnings=warnings)
 
 
 async def list_slice_items(client: AvalaClient, args: ListSliceItemsInput) -> ItemList:
@@ -177,6 +200,36 @@ class ToolSpec:
 
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
+        name="list_datasets",
+        title="List datasets",
+        description=(
+            "List the datasets the API key can see (uid, name, owner, item_count), a page at "
+            "a time: start here to find a dataset's uid. name= keeps names containing the text, "
+            "owner= one owner's. When next_cursor is not null, pass it as cursor for more. "
+            "Next: describe_dataset(dataset=uid), or list_slices(owner, dataset=uid)."
+        ),
+        annotations=_READ,
+        input_model=ListDatasetsInput,
+        output_model=DatasetList,
+        run=exploring.list_datasets,
+    ),
+    ToolSpec(
+        name="describe_dataset",
+        title="Describe a dataset",
+        description=(
+            "Describe a dataset's items in one call: count, and per metadata field its path "
+            "(as filters write it), types, present (items having it), distinct, top (most "
+            "common values with counts) and min/max. Use it before writing a filter, or to "
+            "answer 'which values does weather take, and how many items each?'. filter= "
+            "describes only what it selects, fields= only those paths. exact: false means "
+            "counts are of a sample of sampled items. Next: preview_slice(dataset, filter)."
+        ),
+        annotations=_READ,
+        input_model=DescribeDatasetInput,
+        output_model=DatasetProfile,
+        run=exploring.describe_dataset,
+    ),
+    ToolSpec(
         name="list_slices",
         title="List slices",
         description=(
@@ -207,15 +260,43 @@ TOOLS: tuple[ToolSpec, ...] = (
         run=get_slice,
     ),
     ToolSpec(
+        name="describe_slice",
+        title="Describe a slice",
+        description=(
+            "Describe a slice's items as describe_dataset does a dataset's (count; per field "
+            "types, presence, most common values, min/max): what a slice holds, without paging "
+            "through it. Next: list_slice_items(owner, slug) for example items."
+        ),
+        annotations=_READ,
+        input_model=DescribeSliceInput,
+        output_model=DatasetProfile,
+        run=exploring.describe_slice,
+    ),
+    ToolSpec(
+        name="preview_slice",
+        title="Preview a slice",
+        description=(
+            "Try a filter (as create_slice takes it) without writing anything: the count it "
+            "selects, sample example items, its fields over the selection, and warnings: a "
+            "field or value no item has (naming the nearest real one), a wrong value type, no "
+            "match. Next: fix what the warnings name, then validate_slice_name, create_slice."
+        ),
+        annotations=_READ,
+        input_model=PreviewSliceInput,
+        output_model=Preview,
+        run=exploring.preview_slice,
+    ),
+    ToolSpec(
         name="create_slice",
         title="Create a slice",
         description=(
             "Create a slice: a named, filtered subset of a dataset (its items are referenced, "
-            "not copied). The owner is the dataset's owner. Call validate_slice_name first; "
-            "a name already used in the dataset fails with a conflict. "
-            f"{FILTER_LANGUAGE}. Returns the slice with owner, slug, item_count (how many items "
-            "the filter matched) and its resource URI. "
-            "Next: list_slice_items(owner, slug) to check the items are the ones intended."
+            "not copied). The owner is the dataset's owner. Call preview_slice and "
+            "validate_slice_name first; a name already used in the dataset fails with a "
+            f"conflict. {FILTER_LANGUAGE}. A filter on a field or value type no item has is "
+            "refused; other doubts come back as warnings. Returns the slice with owner, slug, "
+            "item_count (how many items the filter matched) and its resource URI. "
+            "Next: describe_slice or list_slice_items to check it holds what was intended."
         ),
         annotations=ToolAnnotations(
             read_only_hint=False,
@@ -224,7 +305,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             open_world_hint=True,
         ),
         input_model=CreateSliceInput,
-        output_model=SliceDetail,
+        output_model=CreatedSlice,
         run=create_slice,
     ),
     ToolSpec(

@@ -1,4 +1,5 @@
-"""Argument completion: owners this process has seen, and an owner's slugs from the API."""
+"""Argument completion: owners this process has seen, an owner's slugs and the datasets, from the
+API."""
 
 import logging
 from collections.abc import Iterable, Mapping
@@ -18,14 +19,15 @@ from mcp.types import (
 
 from avala_mcp.client.errors import AvalaError
 from avala_mcp.contract import SEGMENT_RE
-from avala_mcp.server.outputs import ITEMS_URI, OWNER_URI, SLICE_URI
+from avala_mcp.server.outputs import DATASET_URI, ITEMS_URI, OWNER_URI, SLICE_URI
 from avala_mcp.server.state import ServerState
 
 logger = logging.getLogger(__name__)
 
-# Owner and slug completion serves these templates and prompts.
-_COMPLETED_TEMPLATES = frozenset({OWNER_URI, SLICE_URI, ITEMS_URI})
-_COMPLETED_PROMPTS = frozenset({"explore_slice"})
+# Completion serves these templates and prompts (each argument by its name).
+_COMPLETED_TEMPLATES = frozenset({OWNER_URI, SLICE_URI, ITEMS_URI, DATASET_URI})
+_COMPLETED_PROMPTS = frozenset({"explore_slice", "build_slice"})
+_DATASET_ARGUMENTS = frozenset({"uid", "dataset"})
 _MAX_COMPLETIONS = 100
 
 
@@ -46,7 +48,7 @@ class Owners:
 
 def _owners_in(payload: Mapping[str, Any]) -> Iterable[Any]:
     yield payload.get("owner")
-    for entry in payload.get("slices") or ():
+    for entry in (*(payload.get("slices") or ()), *(payload.get("datasets") or ())):
         if isinstance(entry, Mapping):
             yield entry.get("owner")
 
@@ -88,6 +90,8 @@ class _Completer:
         elif argument.name == "slug":
             given = (context.arguments or {}) if context else {}
             candidates = await self._slugs(given.get("owner") or self._default_owner)
+        elif argument.name in _DATASET_ARGUMENTS:
+            candidates = await self._datasets()
         else:
             return None
         values = [value for value in candidates if value.startswith(argument.value)]
@@ -108,6 +112,17 @@ class _Completer:
             return []
         self._owners.note(owner, None)
         return [slice_.slug for slice_ in page.results]
+
+    async def _datasets(self) -> list[str]:
+        """The uids of the first 100 datasets the key can see; none when that cannot be had."""
+        try:
+            page = await _state.get().client.list_datasets(limit=_MAX_COMPLETIONS)
+        except AvalaError as error:
+            logger.debug("no dataset completion: %s", error.type)
+            return []
+        for dataset in page.results:
+            self._owners.note(dataset.owner_name, None)
+        return [dataset.uid for dataset in page.results]
 
 
 def register_completion(

@@ -24,6 +24,7 @@ from avala_mcp.client.errors import (
     failure_payload,
     one_line,
 )
+from avala_mcp.contract import SEGMENT_RE
 from avala_mcp.redaction import Redactor
 from avala_mcp.server.catalog import ToolSpec
 from avala_mcp.server.outputs import ToolOutput, compact_json
@@ -71,7 +72,10 @@ class CallGuard:
         try:
             spec.input_model.model_validate(decoded)
         except pydantic.ValidationError as exc:
-            raise InvalidInputError.for_fields(bad_fields(exc)) from None
+            error = InvalidInputError.for_fields(bad_fields(exc))
+            if "slug" in (error.fields or {}):
+                error.hint = _slug_hint(decoded.get("owner"))
+            raise error from None
         return decoded
 
     def failure(self, name: str, arguments: Mapping[str, Any], exc: Exception) -> CallToolResult:
@@ -198,10 +202,35 @@ _HINTS: dict[str, str] = {
 }
 
 
+def _slug_hint(owner: Any) -> str:
+    """What to pass as ``slug`` when a name (say "Bay Area") was passed instead."""
+    listing = (
+        f"list_slices(owner='{owner}')"
+        if isinstance(owner, str) and SEGMENT_RE.match(owner)
+        else "list_slices(owner)"
+    )
+    return (
+        "slug takes the slice's slug, not its name: lowercase words joined by hyphens, such as "
+        f"'night-driving-scenes'; call {listing} to see each slice's slug"
+    )
+
+
+# What the client's NotFoundError says when the API has no dataset endpoints at all (Avala's
+# cloud may not), as against a dataset it does not know.
+_NO_DATASETS = "does not offer datasets"
+_NO_DATASETS_HINT = (
+    "this API cannot list or describe datasets: ask the user for the dataset's uid, or take the "
+    "dataset of one of its slices (list_slices(owner) shows each one's), and pass it as dataset"
+)
+
+
 def _explain(error: AvalaError, tool: str, arguments: Mapping[str, Any]) -> AvalaError:
     """``error`` with a message and a hint that tell a model what to call next."""
     if error.hint is None and isinstance(error, NotFoundError):
-        error.message, error.hint = _missing(tool, arguments)
+        if _NO_DATASETS in error.message:
+            error.hint = _NO_DATASETS_HINT
+        else:
+            error.message, error.hint = _missing(tool, arguments)
     if error.hint is None:
         error.hint = _HINTS.get(error.type)
     return error
@@ -216,16 +245,13 @@ def _missing(tool: str, arguments: Mapping[str, Any]) -> tuple[str, str]:
             f"call list_slices(owner='{owner}') to see its slugs",
         )
     if dataset:
-        return (
-            f"no dataset '{dataset}'",
-            "check the UUID: list_slices(owner=...) shows each slice's dataset",
-        )
+        return (f"no dataset '{dataset}'", "call list_datasets to find the dataset's uid")
     if owner:
         return (
             f"no owner '{owner}'",
             "owners are organization slugs or usernames, such as 'acme-ai'; check the spelling",
         )
-    return ("not found", "check the arguments against list_slices")
+    return ("not found", "check the arguments against list_datasets and list_slices")
 
 
 def clip(text: str) -> str:

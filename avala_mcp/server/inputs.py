@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -23,9 +24,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
+from avala_mcp.client import PREVIEW_MAX_ITEMS
 from avala_mcp.contract import (
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
+    PROFILE_DEFAULT_TOP,
+    PROFILE_MAX_TOP,
     SEGMENT_PATTERN,
     UUID_PATTERN,
 )
@@ -66,6 +70,11 @@ Cursor = Annotated[
     ),
 ]
 Limit = Annotated[int, Field(ge=1, le=100, description="Page size, 1-100.")]
+#: What a filter condition's ``field`` may be, as the filter language writes it.
+FIELD_PATH_PATTERN = r"^(key|created_at|metadata(\.[^.]+)+)$"
+FIELD_PATH_MAX_LENGTH = 200
+#: How many field paths a profile (describe_dataset, describe_slice) is asked for at most.
+MAX_FIELDS = 50
 # The optional arguments below are shared by an input model and its tool's function
 # (``avala_mcp.server.tools``), so the two declare each argument once.
 SlicesOfDataset = Annotated[
@@ -100,6 +109,31 @@ Confirmation = Annotated[
 ]
 
 
+OwnerOfDatasets = Annotated[
+    str | None,
+    Field(
+        pattern=SEGMENT_PATTERN,
+        description="Only this owner's datasets (an organization slug or username).",
+    ),
+]
+DatasetName = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=NAME_MAX_LENGTH,
+        description="Only datasets whose name contains this text (any case).",
+    ),
+]
+DescribedDataset = Annotated[str, Field(pattern=UUID_PATTERN, description="The dataset's UUID.")]
+Top = Annotated[
+    int,
+    Field(ge=1, le=PROFILE_MAX_TOP, description="Most common values shown per field, 1-50."),
+]
+Sample = Annotated[
+    int, Field(ge=0, le=PREVIEW_MAX_ITEMS, description="Matching items to show, 0-6.")
+]
+
+
 class ToolInput(BaseModel):
     """Base of the tool inputs: an unknown argument is a mistake worth reporting, not ignoring."""
 
@@ -120,8 +154,8 @@ class Condition(TypedDict):
     field: Annotated[
         str,
         Field(
-            pattern=r"^(key|created_at|metadata(\.[^.]+)+)$",
-            max_length=200,
+            pattern=FIELD_PATH_PATTERN,
+            max_length=FIELD_PATH_MAX_LENGTH,
             description='"key", "created_at" or "metadata.<name>[.<name>...]".',
         ),
     ]
@@ -171,6 +205,30 @@ Filter = Annotated[
 ]
 
 
+def _field_path(path: str) -> str:
+    """A ``fields`` entry, checked by the filter language's parser as a condition's field."""
+    try:
+        parse_filter({"field": path, "op": "exists", "value": True})
+    except FilterError as error:
+        problem = str(error).removeprefix("field: ")
+        raise PydanticCustomError("field_path", "{problem}", {"problem": problem}) from None
+    return path
+
+
+FieldPath = Annotated[
+    str,
+    Field(pattern=FIELD_PATH_PATTERN, max_length=FIELD_PATH_MAX_LENGTH),
+    AfterValidator(_field_path),
+]
+Fields = Annotated[
+    list[FieldPath] | None,
+    Field(
+        max_length=MAX_FIELDS,
+        description="Only these paths (at most 50), e.g. ['metadata.weather']; omit for all.",
+    ),
+]
+
+
 class ListSlicesInput(ToolInput):
     owner: Owner
     dataset: SlicesOfDataset = None
@@ -212,3 +270,39 @@ class DeleteSliceInput(ToolInput):
     owner: Owner
     slug: Slug
     confirm: Confirmation = None
+
+
+class ListDatasetsInput(ToolInput):
+    owner: OwnerOfDatasets = None
+    name: DatasetName = None
+    cursor: Cursor = None
+    limit: Limit = 20
+
+
+DescribedItems = Annotated[
+    Filter | None, Field(description="Describe only the items this filter selects.")
+]
+TriedFilter = Annotated[
+    Filter | None,
+    Field(description="The filter create_slice would be given; omit for every item."),
+]
+
+
+class DescribeDatasetInput(ToolInput):
+    dataset: DescribedDataset
+    filter: DescribedItems = None
+    fields: Fields = None
+    top: Top = PROFILE_DEFAULT_TOP
+
+
+class DescribeSliceInput(ToolInput):
+    owner: Owner
+    slug: Slug
+    fields: Fields = None
+    top: Top = PROFILE_DEFAULT_TOP
+
+
+class PreviewSliceInput(ToolInput):
+    dataset: DescribedDataset
+    filter: TriedFilter = None
+    sample: Sample = 3

@@ -11,12 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from avala_mcp.client.models import Slice, SliceItem
+from avala_mcp.client.models import Dataset, FieldProfile, Profile, Slice, SliceItem
 
 #: The resource templates the server registers; results carry a slice's resource URI.
 SLICE_URI = "avala://slices/{owner}/{slug}"
 OWNER_URI = "avala://slices/{owner}"
 ITEMS_URI = "avala://slices/{owner}/{slug}/items"
+DATASET_URI = "avala://datasets/{uid}"
 
 # Concise item views shorten what a model rarely needs in full (captions, embeddings, polygons).
 _MAX_VALUE_CHARS = 80
@@ -69,10 +70,15 @@ class SliceDetail(ToolOutput):
     dataset: str | None = None
     description: str | None = None
     item_count: int
-    filter: dict[str, Any] | None = None
+    # Always sent: a slice without a filter holds the whole dataset, and says so.
+    filter: dict[str, Any] | None = Field(description="The slice's filter; null: every item.")
     created_at: str | None = None
     updated_at: str | None = None
     uri: str | None = Field(default=None, description="The slice's MCP resource.")
+
+
+class CreatedSlice(SliceDetail):
+    warnings: list[str] = Field(default=[], description="Doubts about the filter; absent: none.")
 
 
 class ItemView(ToolOutput):
@@ -91,6 +97,56 @@ class ItemView(ToolOutput):
 
 class ItemList(Paged):
     items: list[ItemView]
+
+
+class DatasetSummary(ToolOutput):
+    uid: str
+    name: str
+    slug: str | None = None
+    owner: str | None = Field(default=None, description="Pass to list_slices(owner).")
+    item_count: int | None = None
+    data_type: str | None = None
+
+
+class DatasetList(Paged):
+    datasets: list[DatasetSummary]
+
+
+class TopValue(ToolOutput):
+    value: str | int | float | bool
+    count: int
+
+
+class FieldStats(ToolOutput):
+    """One field path of a profile; ``top`` is left out when every value is distinct."""
+
+    path: str = Field(description="As a filter writes it, e.g. metadata.weather.")
+    types: dict[str, int] = Field(description="Items per JSON type.")
+    present: int = Field(description="Items with a non-null value.")
+    distinct: int
+    top: list[TopValue] = Field(default=[], description="Most common values, with counts.")
+    min: str | int | float | None = None
+    max: str | int | float | None = None
+
+
+class Described(ToolOutput):
+    """What a profile says: exact, or from a sample of ``sampled`` items."""
+
+    dataset: str
+    count: int = Field(description="Items selected (of the sample, when not exact).")
+    exact: bool
+    sampled: int | None = Field(default=None, description="Items sampled; absent when exact.")
+
+
+class DatasetProfile(Described):
+    fields: list[FieldStats]
+    truncated: bool = Field(default=False, description="More fields exist than are listed.")
+
+
+class Preview(Described):
+    items: list[ItemView]
+    fields: list[FieldStats] = Field(description="The filter's fields, over the selection.")
+    warnings: list[str] = Field(description="Doubts about the filter; empty when none.")
 
 
 class NameCheck(ToolOutput):
@@ -149,7 +205,7 @@ def describe(slice_: Slice, owner: str | None = None) -> SliceDetail:
         dataset=slice_.dataset,
         description=slice_.description or None,
         item_count=slice_.item_count,
-        filter=slice_.filter,
+        filter=slice_.filter or None,
         created_at=_timestamp(slice_.created_at),
         updated_at=_timestamp(slice_.updated_at),
         uri=slice_uri(owner, slice_.slug) if owner else None,
@@ -201,3 +257,41 @@ def item_views(items: list[SliceItem], detail: Literal["concise", "full"]) -> li
         if detail == "full" or len(compact_json([v.payload() for v in views])) <= page_budget:
             break
     return views
+
+
+def dataset_summary(dataset: Dataset) -> DatasetSummary:
+    """A dataset as list_datasets lists it; ``owner`` is what list_slices takes."""
+    return DatasetSummary(
+        uid=dataset.uid,
+        name=dataset.name,
+        slug=dataset.slug,
+        owner=dataset.owner_name,
+        item_count=dataset.item_count,
+        data_type=dataset.data_type,
+    )
+
+
+def field_stats(field: FieldProfile) -> FieldStats:
+    """A field's profile, without a ``top`` that lists values each held once by one item."""
+    unique = field.distinct == field.present and field.present > 1
+    return FieldStats(
+        path=field.path,
+        types=field.types,
+        present=field.present,
+        distinct=field.distinct,
+        top=[] if unique else [TopValue(value=e.value, count=e.count) for e in field.top],
+        min=field.min,
+        max=field.max,
+    )
+
+
+def described(profile: Profile) -> DatasetProfile:
+    """A profile as describe_dataset and describe_slice return it."""
+    return DatasetProfile(
+        dataset=profile.dataset,
+        count=profile.count,
+        exact=profile.exact,
+        sampled=None if profile.exact else profile.sampled,
+        fields=[field_stats(field) for field in profile.fields],
+        truncated=profile.truncated,
+    )

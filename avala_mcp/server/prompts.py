@@ -28,9 +28,15 @@ class PromptInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+PromptDataset = Annotated[
+    DatasetUid | None,
+    Field(description="UUID of the dataset to slice; omit to find it with list_datasets."),
+]
+
+
 class BuildSliceInput(PromptInput):
-    dataset: DatasetUid
     goal: Goal
+    dataset: PromptDataset = None
 
 
 class ExploreSliceInput(PromptInput):
@@ -41,19 +47,29 @@ class ExploreSliceInput(PromptInput):
 # Async, so that the SDK renders them on the event loop rather than in a worker thread.
 
 
-async def build_slice(dataset: DatasetUid, goal: Goal) -> str:
+async def build_slice(goal: Goal, dataset: PromptDataset = None) -> str:
+    target = f"dataset {dataset}" if dataset else "a dataset"
+    uid = f"'{dataset}'" if dataset else "<its uid>"
+    find = (
+        f"1. The dataset is {dataset}; call list_datasets only if you need its name or owner."
+        if dataset
+        else "1. Find the dataset: call list_datasets (name= narrows it down) and ask me which "
+        "one if several fit."
+    )
     return (
-        f"Build a slice of dataset {dataset} holding: {goal}\n\n"
-        "1. Learn the metadata first, so the filter uses real field names and values: call "
-        f"list_slices(owner=<the dataset's owner>, dataset='{dataset}') (ask me for the owner "
-        "if you do not know it), then list_slice_items on one of its slices.\n"
-        "2. Pick a short, descriptive name and call validate_slice_name(name=..., "
-        f"dataset='{dataset}'). If it is not valid, choose another name using its reasons.\n"
+        f"Build a slice of {target} holding: {goal}\n\n"
+        f"{find}\n"
+        f"2. Learn its fields and values: call describe_dataset(dataset={uid}), so the filter "
+        "uses real field paths and values.\n"
         f"3. Write the filter. {FILTER_LANGUAGE}.\n"
-        f"   Then call create_slice(name=..., dataset='{dataset}', description=..., filter=...).\n"
-        "4. Verify: call list_slice_items(owner=..., slug=...) on the new slice and check that "
-        "the items match the goal and that item_count is plausible. If they do not, tell me "
-        "what is wrong and propose a corrected filter.\n\n"
+        f"   Try it with preview_slice(dataset={uid}, filter=...): check count and the "
+        "example items, and fix whatever its warnings name before going on.\n"
+        "4. Pick a short, descriptive name and call validate_slice_name(name=..., "
+        f"dataset={uid}). If it is not valid, choose another name using its reasons.\n"
+        f"5. Call create_slice(name=..., dataset={uid}, description=..., filter=...).\n"
+        "6. Verify: call describe_slice(owner=..., slug=...) on the new slice and check that "
+        "its values match the goal and that item_count is what the preview said. If they do "
+        "not, tell me what is wrong and propose a corrected filter.\n\n"
         "Finish with the slice's name, owner/slug, item_count and resource URI. If a tool "
         "fails, read the error's message and hint and follow the hint."
     )
@@ -64,11 +80,11 @@ async def explore_slice(owner: Owner, slug: Slug) -> str:
         f"Explore the slice {owner}/{slug} and tell me what it holds.\n\n"
         f"1. Call get_slice(owner='{owner}', slug='{slug}'): explain its purpose, its filter "
         "in plain words and its item_count.\n"
-        f"2. Call list_slice_items(owner='{owner}', slug='{slug}') (concise detail) and "
-        "summarise the items: the metadata fields, their typical values and anything that "
-        "looks out of place.\n"
-        "3. Read further pages (cursor=next_cursor) only if the first page is not enough to "
-        "answer; use detail='full' only for a specific item you need in full.\n\n"
+        f"2. Call describe_slice(owner='{owner}', slug='{slug}') and summarise its fields: "
+        "their values and how many items hold each, and anything that looks out of place.\n"
+        f"3. Call list_slice_items(owner='{owner}', slug='{slug}') (concise detail) for a few "
+        "example items. Read further pages (cursor=next_cursor) only if needed; use "
+        "detail='full' only for a specific item you need in full.\n\n"
         "Finish with a short summary and one or two questions this slice could help answer."
     )
 
@@ -88,15 +104,16 @@ PROMPTS: tuple[PromptSpec, ...] = (
     PromptSpec(
         name="build_slice",
         title="Build a slice",
-        description="Guide the model to build a slice of a dataset for a goal: learn the "
-        "metadata, validate a name, create the slice with a filter, verify its items.",
+        description="Guide the model to build a slice for a goal: find the dataset, describe "
+        "its fields, preview a filter, validate a name, create the slice, verify it.",
         input_model=BuildSliceInput,
         render=build_slice,
     ),
     PromptSpec(
         name="explore_slice",
         title="Explore a slice",
-        description="Guide the model to read a slice and its items, and summarise what it holds.",
+        description="Guide the model to read a slice, describe its fields and items, and "
+        "summarise what it holds.",
         input_model=ExploreSliceInput,
         render=explore_slice,
     ),

@@ -1,4 +1,5 @@
-"""The resource templates: an owner's slices, a slice, a slice's items, as the tools return them."""
+"""The resource templates, as the tools return them: a dataset described, an owner's slices, a
+slice, a slice's items."""
 
 from collections.abc import Awaitable, Callable
 
@@ -11,9 +12,16 @@ from avala_mcp.client.errors import AvalaError, InvalidInputError, NotFoundError
 from avala_mcp.redaction import Redactor
 from avala_mcp.server import catalog
 from avala_mcp.server.completion import Owners
+from avala_mcp.server.exploring import describe_dataset
 from avala_mcp.server.guard import clip
-from avala_mcp.server.inputs import GetSliceInput, ListSliceItemsInput, ListSlicesInput
+from avala_mcp.server.inputs import (
+    DescribeDatasetInput,
+    GetSliceInput,
+    ListSliceItemsInput,
+    ListSlicesInput,
+)
 from avala_mcp.server.outputs import (
+    DATASET_URI,
     ITEMS_URI,
     OWNER_URI,
     SLICE_URI,
@@ -39,6 +47,21 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
         payload = output.payload()
         owners.note(None, payload)
         return redactor.text(compact_json(payload))
+
+    @server.resource(
+        DATASET_URI,
+        name="dataset",
+        title="A dataset's fields",
+        description="A dataset's items described: count, and per field its types and most "
+        "common values (as describe_dataset returns it).",
+        mime_type="application/json",
+    )
+    async def dataset(uid: str, ctx: RequestContext) -> str:
+        return await read(
+            ctx,
+            lambda client: describe_dataset(client, DescribeDatasetInput(dataset=uid)),
+            f"no dataset '{clip(uid)}'",
+        )
 
     @server.resource(
         OWNER_URI,

@@ -16,6 +16,7 @@ from mcp.server.mcpserver import ElicitationResult, MCPServer, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from avala_mcp.contract import PROFILE_DEFAULT_TOP
 from avala_mcp.server.catalog import TOOLS, ToolSpec
 from avala_mcp.server.consent import ConfirmDeletion, ask_consent, consent
 from avala_mcp.server.guard import success
@@ -23,24 +24,46 @@ from avala_mcp.server.inputs import (
     Confirmation,
     CreateSliceInput,
     Cursor,
+    DatasetName,
     DatasetUid,
     DeleteSliceInput,
+    DescribeDatasetInput,
+    DescribedDataset,
+    DescribedItems,
+    DescribeSliceInput,
     Detail,
+    Fields,
     Filter,
     GetSliceInput,
     Limit,
+    ListDatasetsInput,
     ListSliceItemsInput,
     ListSlicesInput,
     NameInDataset,
     Ordering,
     Owner,
+    OwnerOfDatasets,
+    PreviewSliceInput,
+    Sample,
     SliceName,
     SlicesOfDataset,
     Slug,
     ToolInput,
+    Top,
+    TriedFilter,
     ValidateSliceNameInput,
 )
-from avala_mcp.server.outputs import Deletion, ItemList, NameCheck, SliceDetail, SliceList
+from avala_mcp.server.outputs import (
+    CreatedSlice,
+    DatasetList,
+    DatasetProfile,
+    Deletion,
+    ItemList,
+    NameCheck,
+    Preview,
+    SliceDetail,
+    SliceList,
+)
 from avala_mcp.server.state import RequestContext, client_of
 
 _RUNS_ON: dict[type[ToolInput], ToolSpec] = {spec.input_model: spec for spec in TOOLS}
@@ -53,6 +76,48 @@ async def _run(ctx: RequestContext, args: ToolInput, *extra: Any) -> CallToolRes
     each function builds ``args`` with model_construct rather than validating a third time.
     """
     return success(await _RUNS_ON[type(args)].run(client_of(ctx), args, *extra))
+
+
+async def list_datasets(
+    ctx: RequestContext,
+    owner: OwnerOfDatasets = None,
+    name: DatasetName = None,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> Annotated[CallToolResult, DatasetList]:
+    args = ListDatasetsInput.model_construct(owner=owner, name=name, cursor=cursor, limit=limit)
+    return await _run(ctx, args)
+
+
+async def describe_dataset(
+    ctx: RequestContext,
+    dataset: DescribedDataset,
+    filter: DescribedItems = None,
+    fields: Fields = None,
+    top: Top = PROFILE_DEFAULT_TOP,
+) -> Annotated[CallToolResult, DatasetProfile]:
+    args = DescribeDatasetInput.model_construct(
+        dataset=dataset, filter=filter, fields=fields, top=top
+    )
+    return await _run(ctx, args)
+
+
+async def describe_slice(
+    ctx: RequestContext,
+    owner: Owner,
+    slug: Slug,
+    fields: Fields = None,
+    top: Top = PROFILE_DEFAULT_TOP,
+) -> Annotated[CallToolResult, DatasetProfile]:
+    args = DescribeSliceInput.model_construct(owner=owner, slug=slug, fields=fields, top=top)
+    return await _run(ctx, args)
+
+
+async def preview_slice(
+    ctx: RequestContext, dataset: DescribedDataset, filter: TriedFilter = None, sample: Sample = 3
+) -> Annotated[CallToolResult, Preview]:
+    args = PreviewSliceInput.model_construct(dataset=dataset, filter=filter, sample=sample)
+    return await _run(ctx, args)
 
 
 async def list_slices(
@@ -87,7 +152,7 @@ async def create_slice(
         Filter | None,
         Field(description="Which dataset items the slice holds (see the filter language)."),
     ] = None,
-) -> Annotated[CallToolResult, SliceDetail]:
+) -> Annotated[CallToolResult, CreatedSlice]:
     args = CreateSliceInput.model_construct(
         name=name, dataset=dataset, description=description, filter=filter
     )
@@ -129,6 +194,10 @@ async def delete_slice(
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     function.__name__: function
     for function in (
+        list_datasets,
+        describe_dataset,
+        describe_slice,
+        preview_slice,
         list_slices,
         get_slice,
         create_slice,

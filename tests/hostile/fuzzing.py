@@ -208,8 +208,21 @@ NAME = _or_hostile(st.text(min_size=1, max_size=255))
 LIMIT = _or_hostile(st.integers(min_value=1, max_value=100))
 CURSOR = _or_hostile(_pick(["abc", "page=2", "offset=10", "x" * 2000, "x" * 2001]))
 ORDERING = _or_hostile(st.sampled_from(["name", "-created_at", "item_count", "-name,id"]))
+PATHS = _or_hostile(st.lists(_pick(["metadata.weather", "metadata.wether", "key"]), max_size=4))
 
 ARGUMENTS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    "list_datasets": st.fixed_dictionaries(
+        {}, optional={"owner": OWNER, "name": NAME, "cursor": CURSOR, "limit": LIMIT}
+    ),
+    "describe_dataset": st.fixed_dictionaries(
+        {"dataset": DATASET}, optional={"filter": FILTERS, "fields": PATHS, "top": LIMIT}
+    ),
+    "describe_slice": st.fixed_dictionaries(
+        {"owner": OWNER, "slug": SLUG}, optional={"fields": PATHS, "top": LIMIT}
+    ),
+    "preview_slice": st.fixed_dictionaries(
+        {"dataset": DATASET}, optional={"filter": FILTERS, "sample": LIMIT}
+    ),
     "list_slices": st.fixed_dictionaries(
         {"owner": OWNER},
         optional={"dataset": DATASET, "ordering": ORDERING, "cursor": CURSOR, "limit": LIMIT},

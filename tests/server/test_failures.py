@@ -198,7 +198,7 @@ async def test_not_found_names_the_slice_and_the_next_call(mcp_session: Client) 
         error = await failure(mcp_session, tool, arguments)
         assert error["type"] == "not_found"
         assert error["message"] == f"no dataset '{unknown}'"
-        assert "list_slices" in error["hint"]
+        assert "list_datasets" in error["hint"]
 
 
 async def test_forbidden_for_another_organization(mcp_session: Client) -> None:

@@ -42,6 +42,7 @@ async def read_json(client: Client, uri: str) -> Any:
 async def test_templates_are_listed(mcp_session: Client) -> None:
     templates = (await mcp_session.list_resource_templates()).resource_templates
     assert {t.uri_template for t in templates} == {
+        "avala://datasets/{uid}",
         "avala://slices/{owner}",
         "avala://slices/{owner}/{slug}",
         "avala://slices/{owner}/{slug}/items",
@@ -128,12 +129,12 @@ async def test_prompts_are_listed_with_their_arguments(mcp_session: Client) -> N
         for name, prompt in prompts.items()
     }
     assert arguments == {
-        "build_slice": [("dataset", True, True), ("goal", True, True)],
+        "build_slice": [("goal", True, True), ("dataset", False, True)],
         "explore_slice": [("owner", True, True), ("slug", True, True)],
     }
 
 
-async def test_build_slice_prompt_walks_validate_create_verify(mcp_session: Client) -> None:
+async def test_build_slice_prompt_walks_describe_preview_create_verify(mcp_session: Client) -> None:
     result = await mcp_session.get_prompt(
         "build_slice", {"dataset": DEMO_DATASET_UID, "goal": "foggy highway scenes"}
     )
@@ -144,7 +145,13 @@ async def test_build_slice_prompt_walks_validate_create_verify(mcp_session: Clie
     assert "foggy highway scenes" in text
     steps = [
         text.index(tool)
-        for tool in ("validate_slice_name(", "create_slice(", "list_slice_items(owner")
+        for tool in (
+            "describe_dataset(",
+            "preview_slice(",
+            "validate_slice_name(",
+            "create_slice(",
+            "describe_slice(owner",
+        )
     ]
     assert steps == sorted(steps)
     assert DEMO_DATASET_UID in text
@@ -164,7 +171,7 @@ async def test_explore_slice_prompt_reads_the_slice_and_its_items(mcp_session: C
 @pytest.mark.parametrize(
     ("name", "arguments", "named"),
     [
-        ("build_slice", {"goal": "x"}, "dataset"),
+        ("build_slice", {"dataset": DEMO_DATASET_UID}, "goal"),
         ("build_slice", {"dataset": "not-a-uuid", "goal": "x"}, "dataset"),
         ("explore_slice", {"owner": DEMO_ORG, "slug": "../x"}, "slug"),
         ("no_such_prompt", {}, "no_such_prompt"),

@@ -146,7 +146,16 @@ async def test_read_only_mode_offers_no_writes(
         server, mode=mode, elicitation_callback=User("accept", {"confirm": True})
     ) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
-        assert names == {"list_slices", "get_slice", "list_slice_items", "validate_slice_name"}
+        assert names == {
+            "list_datasets",
+            "describe_dataset",
+            "list_slices",
+            "get_slice",
+            "describe_slice",
+            "preview_slice",
+            "list_slice_items",
+            "validate_slice_name",
+        }
         for tool, arguments in [
             ("create_slice", {"name": "Nope", "dataset": DEMO_DATASET_UID}),
             (

@@ -273,5 +273,6 @@ async def test_a_cloud_style_slice_gets_its_owner_from_owner_name(
         "slug": "cloudy",
         "owner": "acme-cloud",
         "item_count": 0,
+        "filter": None,
         "uri": "avala://slices/acme-cloud/cloudy",
     }

@@ -7,6 +7,10 @@ from mcp import Client
 from avala_mcp.embedded.seed import DEMO_ORG, DEMO_SLICE_SLUG
 
 ALL_TOOLS = {
+    "list_datasets",
+    "describe_dataset",
+    "describe_slice",
+    "preview_slice",
     "list_slices",
     "get_slice",
     "create_slice",
