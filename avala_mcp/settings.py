@@ -6,6 +6,7 @@ variable and saying how to fix it. A secret's value never appears in that line, 
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 
 from avala_mcp.contract import DEFAULT_BASE_URL, SEGMENT_RE
-from avala_mcp.net import is_loopback
+from avala_mcp.net import display_url, is_loopback
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 3
@@ -27,6 +28,17 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _MAX_RETRIES_LIMIT = 10
+
+#: The shortest bearer token accepted for a non-loopback bind: shorter ones can be guessed.
+MIN_AUTH_TOKEN_LENGTH = 16
+
+# Bounds of the HTTP transports that fit one small machine: a session or an open stream costs
+# tens of kilobytes, so the defaults hold a few tens of megabytes at most (README, "Security").
+DEFAULT_MAX_SESSIONS = 256
+DEFAULT_MAX_PER_CLIENT = 32
+DEFAULT_SESSION_IDLE_TIMEOUT = 600.0
+DEFAULT_MAX_STREAMS = 256
+_LIMIT_CEILING = 100_000
 
 
 class ConfigError(ValueError):
@@ -39,17 +51,19 @@ def check_base_url(value: str) -> httpx.URL:
     Raises ValueError saying what is wrong. The trailing slash is dropped so that endpoint paths
     join onto it the same way whatever the user typed.
     """
+    # Shown as display_url shows it: a key put in the URL (user:KEY@host) never reaches a message.
+    shown = repr(display_url(value))
     try:
         url = httpx.URL(value.strip())
     except httpx.InvalidURL:
-        raise ValueError(f"{value!r} is not a URL") from None
+        raise ValueError(f"{shown} is not a URL") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+        raise ValueError(f"{shown} is not an absolute http(s) URL")
+    if url.userinfo or url.query or url.fragment:
+        raise ValueError(f"{shown} must not carry credentials, a query or a fragment")
     if url.scheme != "https" and not is_loopback(url.host):
         # Over plain HTTP the API key would cross the network in clear text.
-        raise ValueError(f"{value!r} must use https (plain http is allowed only for loopback)")
-    if url.userinfo or url.query or url.fragment:
-        raise ValueError(f"{value!r} must not carry credentials, a query or a fragment")
+        raise ValueError(f"{shown} must use https (plain http is allowed only for loopback)")
     return url.copy_with(path=url.path.rstrip("/") or "/")
 
 
@@ -59,6 +73,40 @@ def check_api_key(value: str) -> str:
     if not key.isascii() or not key.isprintable() or any(char.isspace() for char in key):
         raise ValueError("it must be printable ASCII without spaces")
     return key
+
+
+def secrets_given(environ: Mapping[str, str]) -> list[str | None]:
+    """The secrets in ``environ`` as given, unchecked: what a refusal must not repeat even when
+    it refuses them (or a key pasted into another variable)."""
+    return [environ.get("AVALA_API_KEY"), environ.get("AVALA_MCP_AUTH_TOKEN")]
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """Bounds of the HTTP transports' sessions and event streams, enforced per server."""
+
+    #: Sessions open at once (streamable HTTP sessions, SSE connections).
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    #: Sessions, and open streams, per client address (an IPv6 client is its /64).
+    max_per_client: int = DEFAULT_MAX_PER_CLIENT
+    #: Seconds a streamable HTTP session lives with no request in flight.
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT
+    #: Event streams open at once (GET streams and subscriptions).
+    max_streams: int = DEFAULT_MAX_STREAMS
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> HttpLimits:
+        """The limits from ``AVALA_MCP_MAX_SESSIONS`` and its siblings (README's table)."""
+        return cls(
+            max_sessions=_count(environ, "AVALA_MCP_MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
+            max_per_client=_count(environ, "AVALA_MCP_MAX_PER_CLIENT", DEFAULT_MAX_PER_CLIENT),
+            session_idle_timeout=_seconds(
+                environ.get("AVALA_MCP_SESSION_IDLE_TIMEOUT"),
+                "AVALA_MCP_SESSION_IDLE_TIMEOUT",
+                DEFAULT_SESSION_IDLE_TIMEOUT,
+            ),
+            max_streams=_count(environ, "AVALA_MCP_MAX_STREAMS", DEFAULT_MAX_STREAMS),
+        )
 
 
 @dataclass(frozen=True)
@@ -74,6 +122,8 @@ class Settings:
     auth_token: str | None = field(default=None, repr=False)
     log_level: str = DEFAULT_LOG_LEVEL
     default_owner: str | None = None
+    limits: HttpLimits = field(default_factory=HttpLimits)
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:
@@ -101,6 +151,8 @@ class Settings:
             ),
             log_level=_log_level(raw("log_level", "AVALA_MCP_LOG_LEVEL")),
             default_owner=_owner(raw("default_owner", "AVALA_MCP_OWNER")),
+            limits=given.get("limits") or HttpLimits.from_env(environ),
+            trusted_proxies=_trusted_proxies(raw("trusted_proxies", "AVALA_MCP_TRUSTED_PROXIES")),
         )
 
     def require_api_key(self) -> str:
@@ -111,6 +163,53 @@ class Settings:
                 "export AVALA_API_KEY=..., or run with --local for the embedded demo API"
             )
         return self.api_key
+
+    def check_bind(self, host: str) -> None:
+        """Refuse to serve HTTP on a non-loopback ``host`` without a bearer token that is hard
+        to guess; ConfigError saying how to fix it."""
+        if is_loopback(host):
+            return
+        if not self.auth_token:
+            raise ConfigError(
+                f"refusing to serve on {host} without a token: set AVALA_MCP_AUTH_TOKEN, "
+                "or bind 127.0.0.1 (the default)"
+            )
+        if len(self.auth_token) < MIN_AUTH_TOKEN_LENGTH:
+            raise ConfigError(
+                f"refusing to serve on {host} with a bearer token shorter than "
+                f"{MIN_AUTH_TOKEN_LENGTH} characters: set AVALA_MCP_AUTH_TOKEN to a longer one, "
+                "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The settings of ``avala-mcp api`` (the embedded API over HTTP); see
+    :meth:`ApiSettings.from_env`."""
+
+    api_key: str | None = field(default=None, repr=False)
+    #: Whether the key came from ``AVALA_API_KEY`` (then the user is told it now opens this API).
+    key_from_environment: bool = False
+    log_level: str = "INFO"
+    trusted_proxies: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] = os.environ, *, api_key: str | None = None
+    ) -> ApiSettings:
+        """Settings from ``environ``; ``api_key`` (the ``--api-key`` flag) wins over
+        ``AVALA_API_KEY`` and is checked the same way as every key."""
+        flag = _optional_secret(api_key, "--api-key")
+        environment_key = (
+            None if flag else _optional_secret(environ.get("AVALA_API_KEY"), "AVALA_API_KEY")
+        )
+        level = environ.get("AVALA_MCP_LOG_LEVEL")
+        return cls(
+            api_key=flag or environment_key,
+            key_from_environment=environment_key is not None,
+            log_level=_log_level(level) if level and level.strip() else "INFO",
+            trusted_proxies=_trusted_proxies(environ.get("AVALA_MCP_TRUSTED_PROXIES")),
+        )
 
 
 def _optional_secret(value: Any, variable: str) -> str | None:
@@ -134,33 +233,66 @@ def _base_url(value: Any) -> str:
 
 
 def _timeout(value: Any) -> float:
+    return _seconds(value, "AVALA_TIMEOUT", DEFAULT_TIMEOUT)
+
+
+def _seconds(value: Any, variable: str, default: float) -> float:
     if value is None or (isinstance(value, str) and not value.strip()):
-        return DEFAULT_TIMEOUT
+        return default
     try:
         seconds = float(value)
     except (TypeError, ValueError):
         seconds = math.nan
     if not math.isfinite(seconds) or seconds <= 0:
         raise ConfigError(
-            f"AVALA_TIMEOUT must be a positive number of seconds, got {value!r}; "
-            f"e.g. AVALA_TIMEOUT={DEFAULT_TIMEOUT:g}"
+            f"{variable} must be a positive number of seconds, got {value!r}; "
+            f"e.g. {variable}={default:g}"
         )
     return seconds
 
 
 def _max_retries(value: Any) -> int:
+    return _whole_number(value, "AVALA_MAX_RETRIES", DEFAULT_MAX_RETRIES, 0, _MAX_RETRIES_LIMIT)
+
+
+def _count(environ: Mapping[str, str], variable: str, default: int) -> int:
+    return _whole_number(environ.get(variable), variable, default, 1, _LIMIT_CEILING)
+
+
+def _whole_number(value: Any, variable: str, default: int, low: int, high: int) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
-        return DEFAULT_MAX_RETRIES
+        return default
     try:
-        retries = int(value) if not isinstance(value, bool | float) else -1
+        number = int(value) if not isinstance(value, bool | float) else low - 1
     except (TypeError, ValueError):
-        retries = -1
-    if not 0 <= retries <= _MAX_RETRIES_LIMIT:
+        number = low - 1
+    if not low <= number <= high:
         raise ConfigError(
-            f"AVALA_MAX_RETRIES must be a whole number from 0 to {_MAX_RETRIES_LIMIT}, "
-            f"got {value!r}; e.g. AVALA_MAX_RETRIES={DEFAULT_MAX_RETRIES}"
+            f"{variable} must be a whole number from {low} to {high}, "
+            f"got {value!r}; e.g. {variable}={default}"
         )
-    return retries
+    return number
+
+
+def _trusted_proxies(value: Any) -> tuple[str, ...]:
+    """Addresses or networks whose X-Forwarded-For/-Proto headers are believed; none by default,
+    so that no client can forge its address (and dodge a per-client limit) or its scheme."""
+    if value is None:
+        return ()
+    if isinstance(value, tuple | list):
+        value = ",".join(value)
+    proxies = []
+    for item in (part.strip() for part in str(value).split(",")):
+        if not item:
+            continue
+        try:
+            proxies.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"AVALA_MCP_TRUSTED_PROXIES must list IP addresses or networks (comma-separated),"
+                f" got {item!r}; e.g. AVALA_MCP_TRUSTED_PROXIES=127.0.0.1"
+            ) from None
+    return tuple(proxies)
 
 
 def _flag(value: Any, variable: str) -> bool:

@@ -383,8 +383,8 @@ def test_api_command_refuses_an_unknown_log_level(api_env: dict[str, str]) -> No
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "avala-mcp api: AVALA_MCP_LOG_LEVEL is 'loud'; set it to one of "
-        "DEBUG, INFO, WARNING, ERROR, CRITICAL"
+        "avala-mcp api: AVALA_MCP_LOG_LEVEL must be one of "
+        "DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'"
     ]
 
 
