@@ -24,7 +24,11 @@ _NOISY_LOGGERS = (
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces every known secret in a record (message, arguments and traceback) before output."""
+    """Replaces every known secret in a record (message, arguments and traceback) before output.
+
+    Usable from a ``logging.config`` dictionary too (``"()"`` with ``secrets``), as uvicorn's own
+    handlers are configured.
+    """
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         super().__init__()
@@ -34,10 +38,8 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._redactor:
             return True
-        # Render now: arguments may hold a secret, and the formatter would otherwise render the
-        # traceback after this filter ran.
-        record.msg = self._redactor.text(_render(record))
-        record.args = None
+        self._redact_message(record)
+        # Render the traceback now: the formatter would otherwise render it after this filter.
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)
         if record.exc_text:
@@ -46,17 +48,29 @@ class RedactingFilter(logging.Filter):
             record.stack_info = self._redactor.text(record.stack_info)
         return True
 
-
-def _render(record: logging.LogRecord) -> str:
-    """The record's message; a malformed call (wrong arguments) still gives readable text.
-
-    Handlers do not guard their filters, so an exception here would reach whatever code made
-    the log call (a request handler in the SDK, httpx or uvicorn) instead of being reported.
-    """
-    try:
-        return record.getMessage()
-    except Exception:
-        return f"{record.msg!s} (unformattable log arguments: {record.args!r})"
+    def _redact_message(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:
+            # Handlers do not guard their filters: a malformed call (wrong arguments) becomes
+            # readable text here rather than an exception at whatever code made the log call.
+            text = f"{record.msg!s} (unformattable log arguments: {record.args!r})"
+            record.msg, record.args = self._redactor.text(text), None
+            return
+        if not self._redactor.found_in(text):
+            return
+        # Arguments redacted one by one keep their places, for formatters that read them
+        # (uvicorn's access lines); whatever still shows a secret is rendered and redacted whole.
+        if (
+            isinstance(record.args, tuple)
+            and all(isinstance(arg, str | int | float) for arg in record.args)
+            and not self._redactor.found_in(str(record.msg))
+        ):
+            record.args = tuple(self._redactor.value(arg) for arg in record.args)
+            text = record.getMessage()
+            if not self._redactor.found_in(text):
+                return
+        record.msg, record.args = self._redactor.text(text), None
 
 
 def configure_logging(level: str, secrets: Iterable[str | None] = ()) -> None:

@@ -1,28 +1,53 @@
 """Cutting known secrets (the API key, the bearer token) out of text and JSON-like values.
 
 The client, the server's results and the log handler all use this one redactor, so a secret is
-recognised the same way wherever it might surface.
+recognised the same way wherever it might surface: as itself, and in every escaped form it takes
+on the way out (inside a JSON string, in a Python ``repr``, percent-encoded in a URL), up to two
+escapings deep (a JSON document quoted inside another, a URL inside a JSON string).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
+from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
 
 _Value = TypeVar("_Value")
 
+#: How a secret can show up escaped in text that leaves the process.
+_ESCAPES: tuple[Callable[[str], str], ...] = (
+    lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
+    lambda s: json.dumps(s)[1:-1],
+    lambda s: repr(s)[1:-1],
+    lambda s: s.replace("\\", "\\\\").replace("'", "\\'"),  # repr's quotes, either choice
+    lambda s: s.replace("\\", "\\\\").replace('"', '\\"'),
+    lambda s: quote(s, safe=""),
+    lambda s: quote(s),  # a path keeps its "/"
+    quote_plus,
+)
+_ESCAPE_DEPTH = 2
+
+
+def escaped_forms(secret: str) -> set[str]:
+    """``secret`` and every form it takes once escaped (at most twice) on its way out."""
+    forms = {secret}
+    latest = forms
+    for _ in range(_ESCAPE_DEPTH):
+        latest = {escape(form) for form in latest for escape in _ESCAPES} - forms
+        forms |= latest
+    return forms
+
 
 class Redactor:
-    """Replaces every known secret with ``REDACTED``."""
+    """Replaces every known secret, in every escaped form, with ``REDACTED``."""
 
-    def __init__(self, secrets: Iterable[str | None], *, json_escaped: bool = False) -> None:
-        forms = {secret for secret in secrets if secret}
-        if json_escaped:
-            # Inside a JSON string a secret with quotes or backslashes shows escaped.
-            forms |= {json.dumps(secret, ensure_ascii=False)[1:-1] for secret in forms}
+    def __init__(self, secrets: Iterable[str | None], *, json_escaped: bool = True) -> None:
+        # json_escaped is accepted for existing callers; every escaped form is always covered.
+        del json_escaped
+        forms = {form for secret in secrets if secret for form in escaped_forms(secret)}
         # Longest first, so a secret (or escaped form) that contains another goes whole.
         self._secrets = sorted(forms, key=len, reverse=True)
 

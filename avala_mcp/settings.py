@@ -6,6 +6,7 @@ variable and saying how to fix it. A secret's value never appears in that line, 
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 
 from avala_mcp.contract import DEFAULT_BASE_URL, SEGMENT_RE
-from avala_mcp.net import is_loopback
+from avala_mcp.net import display_url, is_loopback
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 3
@@ -35,6 +36,17 @@ _MAX_RETRIES_LIMIT = 10
 # One label of a host name: letters, digits, '-' and '_', neither first nor last a '-'.
 _HOST_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
+#: The shortest bearer token accepted for a non-loopback bind: shorter ones can be guessed.
+MIN_AUTH_TOKEN_LENGTH = 16
+
+# Bounds of the HTTP transports that fit one small machine: a session or an open stream costs
+# tens of kilobytes, so the defaults hold a few tens of megabytes at most (README, "Security").
+DEFAULT_MAX_SESSIONS = 256
+DEFAULT_MAX_PER_CLIENT = 32
+DEFAULT_SESSION_IDLE_TIMEOUT = 600.0
+DEFAULT_MAX_STREAMS = 256
+_LIMIT_CEILING = 100_000
+
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message is one line saying how to fix it."""
@@ -46,17 +58,19 @@ def check_base_url(value: str) -> httpx.URL:
     Raises ValueError saying what is wrong. The trailing slash is dropped so that endpoint paths
     join onto it the same way whatever the user typed.
     """
+    # Shown as display_url shows it: a key put in the URL (user:KEY@host) never reaches a message.
+    shown = repr(display_url(value))
     try:
         url = httpx.URL(value.strip())
     except httpx.InvalidURL:
-        raise ValueError(f"{value!r} is not a URL") from None
+        raise ValueError(f"{shown} is not a URL") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+        raise ValueError(f"{shown} is not an absolute http(s) URL")
+    if url.userinfo or url.query or url.fragment:
+        raise ValueError(f"{shown} must not carry credentials, a query or a fragment")
     if url.scheme != "https" and not is_loopback(url.host):
         # Over plain HTTP the API key would cross the network in clear text.
-        raise ValueError(f"{value!r} must use https (plain http is allowed only for loopback)")
-    if url.userinfo or url.query or url.fragment:
-        raise ValueError(f"{value!r} must not carry credentials, a query or a fragment")
+        raise ValueError(f"{shown} must use https (plain http is allowed only for loopback)")
     return url.copy_with(path=url.path.rstrip("/") or "/")
 
 
@@ -66,6 +80,40 @@ def check_api_key(value: str) -> str:
     if not key.isascii() or not key.isprintable() or any(char.isspace() for char in key):
         raise ValueError("it must be printable ASCII without spaces")
     return key
+
+
+def secrets_given(environ: Mapping[str, str]) -> list[str | None]:
+    """The secrets in ``environ`` as given, unchecked: what a refusal must not repeat even when
+    it refuses them (or a key pasted into another variable)."""
+    return [environ.get("AVALA_API_KEY"), environ.get("AVALA_MCP_AUTH_TOKEN")]
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """Bounds of the HTTP transports' sessions and event streams, enforced per server."""
+
+    #: Sessions open at once (streamable HTTP sessions, SSE connections).
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    #: Sessions, and open streams, per client address (an IPv6 client is its /64).
+    max_per_client: int = DEFAULT_MAX_PER_CLIENT
+    #: Seconds a streamable HTTP session lives with no request in flight.
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT
+    #: Event streams open at once (GET streams and subscriptions).
+    max_streams: int = DEFAULT_MAX_STREAMS
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> HttpLimits:
+        """The limits from ``AVALA_MCP_MAX_SESSIONS`` and its siblings (README's table)."""
+        return cls(
+            max_sessions=_count(environ, "AVALA_MCP_MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
+            max_per_client=_count(environ, "AVALA_MCP_MAX_PER_CLIENT", DEFAULT_MAX_PER_CLIENT),
+            session_idle_timeout=_seconds(
+                environ.get("AVALA_MCP_SESSION_IDLE_TIMEOUT"),
+                "AVALA_MCP_SESSION_IDLE_TIMEOUT",
+                DEFAULT_SESSION_IDLE_TIMEOUT,
+            ),
+            max_streams=_count(environ, "AVALA_MCP_MAX_STREAMS", DEFAULT_MAX_STREAMS),
+        )
 
 
 @dataclass(frozen=True)
@@ -84,6 +132,8 @@ class Settings:
     sample_items: int = DEFAULT_SAMPLE_ITEMS
     # Empty: images may come from any public host (the rules of client/media.py still apply).
     media_hosts: frozenset[str] = frozenset()
+    limits: HttpLimits = field(default_factory=HttpLimits)
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:
@@ -125,6 +175,8 @@ class Settings:
                 MAX_SAMPLE_ITEMS,
             ),
             media_hosts=_media_hosts(raw("media_hosts", "AVALA_MCP_MEDIA_HOSTS")),
+            limits=given.get("limits") or HttpLimits.from_env(environ),
+            trusted_proxies=_trusted_proxies(raw("trusted_proxies", "AVALA_MCP_TRUSTED_PROXIES")),
         )
 
     def require_api_key(self) -> str:
@@ -135,6 +187,53 @@ class Settings:
                 "export AVALA_API_KEY=..., or run with --local for the embedded demo API"
             )
         return self.api_key
+
+    def check_bind(self, host: str) -> None:
+        """Refuse to serve HTTP on a non-loopback ``host`` without a bearer token that is hard
+        to guess; ConfigError saying how to fix it."""
+        if is_loopback(host):
+            return
+        if not self.auth_token:
+            raise ConfigError(
+                f"refusing to serve on {host} without a token: set AVALA_MCP_AUTH_TOKEN, "
+                "or bind 127.0.0.1 (the default)"
+            )
+        if len(self.auth_token) < MIN_AUTH_TOKEN_LENGTH:
+            raise ConfigError(
+                f"refusing to serve on {host} with a bearer token shorter than "
+                f"{MIN_AUTH_TOKEN_LENGTH} characters: set AVALA_MCP_AUTH_TOKEN to a longer one, "
+                "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The settings of ``avala-mcp api`` (the embedded API over HTTP); see
+    :meth:`ApiSettings.from_env`."""
+
+    api_key: str | None = field(default=None, repr=False)
+    #: Whether the key came from ``AVALA_API_KEY`` (then the user is told it now opens this API).
+    key_from_environment: bool = False
+    log_level: str = "INFO"
+    trusted_proxies: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] = os.environ, *, api_key: str | None = None
+    ) -> ApiSettings:
+        """Settings from ``environ``; ``api_key`` (the ``--api-key`` flag) wins over
+        ``AVALA_API_KEY`` and is checked the same way as every key."""
+        flag = _optional_secret(api_key, "--api-key")
+        environment_key = (
+            None if flag else _optional_secret(environ.get("AVALA_API_KEY"), "AVALA_API_KEY")
+        )
+        level = environ.get("AVALA_MCP_LOG_LEVEL")
+        return cls(
+            api_key=flag or environment_key,
+            key_from_environment=environment_key is not None,
+            log_level=_log_level(level) if level and level.strip() else "INFO",
+            trusted_proxies=_trusted_proxies(environ.get("AVALA_MCP_TRUSTED_PROXIES")),
+        )
 
 
 def _optional_secret(value: Any, variable: str) -> str | None:
@@ -158,18 +257,26 @@ def _base_url(value: Any) -> str:
 
 
 def _timeout(value: Any) -> float:
+    return _seconds(value, "AVALA_TIMEOUT", DEFAULT_TIMEOUT)
+
+
+def _seconds(value: Any, variable: str, default: float) -> float:
     if value is None or (isinstance(value, str) and not value.strip()):
-        return DEFAULT_TIMEOUT
+        return default
     try:
         seconds = float(value)
     except (TypeError, ValueError):
         seconds = math.nan
     if not math.isfinite(seconds) or seconds <= 0:
         raise ConfigError(
-            f"AVALA_TIMEOUT must be a positive number of seconds, got {value!r}; "
-            f"e.g. AVALA_TIMEOUT={DEFAULT_TIMEOUT:g}"
+            f"{variable} must be a positive number of seconds, got {value!r}; "
+            f"e.g. {variable}={default:g}"
         )
     return seconds
+
+
+def _count(environ: Mapping[str, str], variable: str, default: int) -> int:
+    return _whole_number(environ.get(variable), variable, default, 1, _LIMIT_CEILING)
 
 
 def _whole_number(value: Any, variable: str, default: int, low: int, high: int) -> int:
@@ -185,6 +292,27 @@ def _whole_number(value: Any, variable: str, default: int, low: int, high: int) 
             f"got {value!r}; e.g. {variable}={default}"
         )
     return number
+
+
+def _trusted_proxies(value: Any) -> tuple[str, ...]:
+    """Addresses or networks whose X-Forwarded-For/-Proto headers are believed; none by default,
+    so that no client can forge its address (and dodge a per-client limit) or its scheme."""
+    if value is None:
+        return ()
+    if isinstance(value, tuple | list):
+        value = ",".join(value)
+    proxies = []
+    for item in (part.strip() for part in str(value).split(",")):
+        if not item:
+            continue
+        try:
+            proxies.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"AVALA_MCP_TRUSTED_PROXIES must list IP addresses or networks (comma-separated),"
+                f" got {item!r}; e.g. AVALA_MCP_TRUSTED_PROXIES=127.0.0.1"
+            ) from None
+    return tuple(proxies)
 
 
 def _flag(value: Any, variable: str) -> bool:

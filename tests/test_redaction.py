@@ -10,14 +10,11 @@ def test_a_secret_containing_another_is_replaced_whole() -> None:
     assert redactor.text("key abcdef, token abc") == f"key {REDACTED}, token {REDACTED}"
 
 
-def test_json_escaped_forms_are_found_only_when_asked_for() -> None:
+def test_json_escaped_forms_are_always_found() -> None:
     secret = 'k"ey\\1'
     escaped = 'k\\"ey\\\\1'  # as the secret shows inside a JSON string
-    assert not Redactor([secret]).found_in(escaped)
-    assert Redactor([secret], json_escaped=True).found_in(escaped)
-    assert Redactor([secret], json_escaped=True).text(f'{{"a":"{escaped}"}}') == (
-        f'{{"a":"{REDACTED}"}}'
-    )
+    assert Redactor([secret]).found_in(escaped)
+    assert Redactor([secret]).text(f'{{"a":"{escaped}"}}') == f'{{"a":"{REDACTED}"}}'
 
 
 def test_nested_values_are_redacted_and_other_types_kept() -> None:

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from avala_mcp.logs import configure_logging
-from avala_mcp.net import is_loopback
-from avala_mcp.settings import ConfigError, Settings
+from avala_mcp.redaction import Redactor
+from avala_mcp.settings import ConfigError, Settings, secrets_given
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -33,8 +33,9 @@ LOCAL_BASE_URL = "http://127.0.0.1/api/v1"
 
 def serve_command(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     """Run the MCP server until the client disconnects or the process is interrupted."""
+    environ = os.environ if environ is None else environ
     try:
-        settings = load_settings(args, os.environ if environ is None else environ)
+        settings = load_settings(args, environ)
         # Before the server exists: the SDK's own logging setup is then a no-op.
         configure_logging(settings.log_level, secrets=[settings.api_key, settings.auth_token])
         check_startup(args, settings)
@@ -44,7 +45,8 @@ def serve_command(args: argparse.Namespace, environ: Mapping[str, str] | None = 
             else:
                 run_http(create_http_app(args, settings, server), args, settings)
     except ConfigError as exc:
-        print(f"avala-mcp: {exc}", file=sys.stderr)
+        redactor = Redactor(secrets_given(environ))
+        print(f"avala-mcp: {redactor.text(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -63,14 +65,11 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Setti
 
 
 def check_startup(args: argparse.Namespace, settings: Settings) -> None:
-    """Refuse to start without a key, or on a non-loopback address without a bearer token; warn
-    about flags that the chosen mode ignores."""
+    """Refuse to start without a key, or on a non-loopback address without a bearer token that
+    is hard to guess; warn about flags that the chosen mode ignores."""
     settings.require_api_key()
-    if args.transport != "stdio" and not is_loopback(args.host) and not settings.auth_token:
-        raise ConfigError(
-            f"refusing to serve on {args.host} without a token: set AVALA_MCP_AUTH_TOKEN, "
-            "or bind 127.0.0.1 (the default)"
-        )
+    if args.transport != "stdio":
+        settings.check_bind(args.host)
     # Warnings last, so that a refusal stays the only line.
     if args.db is not None and not args.local:
         logger.warning("--db is used only with --local; ignoring it")
@@ -119,6 +118,7 @@ def create_http_app(
         host=args.host,
         stateless=args.stateless,
         auth_token=settings.auth_token,
+        limits=settings.limits,
     )
 
 
@@ -126,7 +126,7 @@ def run_http(app: ASGIApp, args: argparse.Namespace, settings: Settings) -> None
     """Serve ``app`` with uvicorn until interrupted."""
     import uvicorn
 
-    from avala_mcp.net import bind, origin
+    from avala_mcp.net import bind, origin, server_config
     from avala_mcp.server.http import MCP_PATHS
 
     try:
@@ -141,8 +141,9 @@ def run_http(app: ASGIApp, args: argparse.Namespace, settings: Settings) -> None
         file=sys.stderr,
         flush=True,
     )
-    config = uvicorn.Config(
+    config = server_config(
         app,
+        trusted_proxies=settings.trusted_proxies,
         # Logging is already configured: uvicorn's own config would add handlers on stdout and
         # reset the levels that keep per-request lines quiet.
         log_config=None,

@@ -2,167 +2,39 @@
 
 The file is read as a stream of bytes, line by line, in batches, so memory stays flat whatever its
 size. The whole import is one transaction: a bad row, an interruption or a killed process leaves
-the database exactly as it was.
+the database exactly as it was. Every part of the input is bounded: see
+:mod:`avala_mcp.embedded.rows`.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import math
+import os
 import re
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from avala_mcp.contract import RESERVED_SEGMENTS, SEGMENT_RE
-from avala_mcp.embedded import naming, strict_json
+from avala_mcp.embedded import naming
 from avala_mcp.embedded.media.files import LocalMedia
 from avala_mcp.embedded.paths import default_db_path
-from avala_mcp.embedded.store import ImportFailed, NewItem, Store, StoreError, metadata_json
+from avala_mcp.embedded.rows import (
+    ByteLines,
+    RowError,
+    csv_rows,
+    csv_value,
+    jsonl_rows,
+    open_regular,
+)
+from avala_mcp.embedded.store import ImportFailed, NewItem, Store, StoreError
+
+__all__ = ["csv_value", "import_command", "import_file"]
 
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 50
-MAX_KEY_LENGTH = 1024
-_JSONL_FIELDS = frozenset({"key", "url", "metadata"})
-_INT_RE = re.compile(r"^-?(0|[1-9][0-9]*)$")
-_FLOAT_RE = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
-_INT64 = 2**63
-
-
-class RowError(ValueError):
-    """One bad row; the message says what is wrong."""
-
-
-class _ByteLines:
-    """The lines of a binary file, decoded, counting the bytes read (for the progress bar)."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
-        self.bytes_read = 0
-        self.line = 0
-
-    def __iter__(self) -> Iterator[str]:
-        for raw in self.stream:
-            self.bytes_read += len(raw)
-            self.line += 1
-            if self.line == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]  # a UTF-8 byte-order mark
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise RowError(f"line {self.line}: not valid UTF-8 ({error.reason})") from None
-
-
-def _check_key(key: object) -> str:
-    if not isinstance(key, str) or not key.strip():
-        raise RowError("'key' must be a non-empty string")
-    if len(key) > MAX_KEY_LENGTH:
-        raise RowError(f"'key' is longer than {MAX_KEY_LENGTH} characters")
-    return key
-
-
-def _check_url(url: object) -> str | None:
-    if url is None or isinstance(url, str):
-        return url or None
-    raise RowError("'url' must be a string")
-
-
-def parse_jsonl_row(text: str, line: int) -> NewItem:
-    """One JSONL line as an item."""
-    try:
-        data = strict_json.loads(text)
-    except ValueError as error:
-        raise RowError(f"not valid JSON ({error})") from None
-    if not isinstance(data, dict):
-        raise RowError("expected a JSON object with 'key', 'url' and 'metadata'")
-    unknown = sorted(set(data) - _JSONL_FIELDS)
-    if unknown:
-        raise RowError(
-            f"unexpected field {unknown[0]!r}; an item has 'key', 'url' and 'metadata' "
-            "(put other values inside 'metadata')"
-        )
-    metadata = data.get("metadata", {})
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        raise RowError("'metadata' must be a JSON object")
-    return NewItem(
-        key=_check_key(data.get("key")),
-        url=_check_url(data.get("url")),
-        metadata_json=metadata_json(metadata),
-        line=line,
-    )
-
-
-def csv_value(text: str) -> Any:
-    """A CSV cell as metadata: numbers as numbers, everything else as the text itself."""
-    if _INT_RE.match(text):
-        value = int(text)
-        return value if -_INT64 <= value < _INT64 else text
-    if _FLOAT_RE.match(text):
-        number = float(text)
-        return number if math.isfinite(number) else text
-    return text
-
-
-def _jsonl_rows(lines: _ByteLines, errors: list[str]) -> Iterator[NewItem]:
-    for text in lines:
-        if not text.strip():
-            continue
-        try:
-            yield parse_jsonl_row(text, lines.line)
-        except RowError as error:
-            errors.append(f"line {lines.line}: {error}")
-
-
-def _next_record(reader: Any, errors: list[str]) -> tuple[int, list[str]] | None:
-    """The next CSV record and the line it starts on; None at the end or on broken quoting."""
-    start = int(reader.line_num) + 1
-    try:
-        return start, next(reader)
-    except StopIteration:
-        return None
-    except csv.Error as error:
-        errors.append(f"line {start}: {error}")
-        return None
-
-
-def _csv_rows(lines: _ByteLines, errors: list[str]) -> Iterator[NewItem]:
-    reader = csv.reader(lines)
-    first = _next_record(reader, errors)
-    if first is None:
-        return
-    columns = [name.strip() for name in first[1]]
-    repeated = sorted({name for name in columns if columns.count(name) > 1})
-    if "key" not in columns or repeated or "" in columns:
-        problem = (
-            f"repeated column {repeated[0]!r}"
-            if repeated
-            else "an empty column name"
-            if "" in columns
-            else "no 'key' column"
-        )
-        errors.append(f"line 1: the header has {problem}; it needs 'key', optionally 'url'")
-        return
-    while (record := _next_record(reader, errors)) is not None:
-        start, cells = record
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != len(columns):
-            errors.append(f"line {start}: expected {len(columns)} fields, got {len(cells)}")
-            continue
-        row = dict(zip(columns, cells, strict=True))
-        try:
-            key = _check_key(row.pop("key"))
-            url = _check_url(row.pop("url", None))
-        except RowError as error:
-            errors.append(f"line {start}: {error}")
-            continue
-        metadata = {name: csv_value(cell) for name, cell in row.items() if cell != ""}
-        yield NewItem(key=key, url=url, metadata_json=metadata_json(metadata), line=start)
 
 
 class Progress:
@@ -197,7 +69,7 @@ class Progress:
 
 
 def _batches(
-    rows: Iterable[NewItem], lines: _ByteLines, errors: list[str], progress: Progress
+    rows: Iterable[NewItem], lines: ByteLines, errors: list[str], progress: Progress
 ) -> Iterator[list[NewItem]]:
     batch: list[NewItem] = []
     count = 0
@@ -236,11 +108,11 @@ def import_file(
         raise StoreError(f"{path}: unknown format {suffix or '(none)'!r}; expected .jsonl or .csv")
     stream = progress_stream if progress_stream is not None else sys.stderr
     errors: list[str] = []
-    with path.open("rb") as handle:
-        lines = _ByteLines(handle)
-        total = path.stat().st_size if path.is_file() else 0
+    with open_regular(path) as handle:
+        lines = ByteLines(handle)
+        total = os.fstat(handle.fileno()).st_size
         progress = Progress(total, stream, enabled=stream.isatty())
-        rows = _csv_rows(lines, errors) if suffix == ".csv" else _jsonl_rows(lines, errors)
+        rows = csv_rows(lines, errors) if suffix == ".csv" else jsonl_rows(lines, errors)
         media = LocalMedia(media_root or path.parent)
         rows = media.resolve(rows, errors)
 
@@ -282,6 +154,11 @@ def import_command(args: argparse.Namespace) -> int:
         print(
             f"avala-mcp import: --media-root {args.media_root}: no such directory", file=sys.stderr
         )
+        return 2
+    try:
+        open_regular(path).close()  # before the database is opened: refused at once
+    except StoreError as error:
+        print(f"avala-mcp import: {error}", file=sys.stderr)
         return 2
     db_path = args.db or default_db_path()
     started = time.monotonic()

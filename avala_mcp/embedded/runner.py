@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import os
 import secrets
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
@@ -21,7 +20,8 @@ from avala_mcp.embedded.app import BASE_PATH, create_app
 from avala_mcp.embedded.paths import default_db_path
 from avala_mcp.embedded.seed import DEMO_USER
 from avala_mcp.embedded.store import StoreError
-from avala_mcp.net import bind, is_loopback, origin
+from avala_mcp.net import bind, is_loopback, origin, server_config
+from avala_mcp.settings import ApiSettings, ConfigError
 
 
 def base_url(sock: socket.socket) -> str:
@@ -29,22 +29,34 @@ def base_url(sock: socket.socket) -> str:
     return f"{origin(sock)}{BASE_PATH}"
 
 
-def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, with access lines on stderr too (its default puts them on stdout)."""
+def _log_config(secrets: Iterable[str | None]) -> dict[str, Any]:
+    """uvicorn's logging, with access lines on stderr too (its default puts them on stdout) and
+    ``secrets`` redacted from every line (a key a caller put in a URL shows in its access line)."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {
+        "redact": {"()": "avala_mcp.logs.RedactingFilter", "secrets": list(secrets)}
+    }
     for handler in config["handlers"].values():
         handler["stream"] = "ext://sys.stderr"
+        handler["filters"] = ["redact"]
     return config
 
 
-#: Log levels uvicorn knows, quietest last.
-_UVICORN_LEVELS = ("debug", "info", "warning", "error", "critical")
-
-
-def _server(app: ASGIApp, log_level: str, *, access_log: bool = False) -> uvicorn.Server:
-    # Access lines never hold the key: it travels in a header, not in the URL.
-    config = uvicorn.Config(
-        app, log_level=log_level, lifespan="on", access_log=access_log, log_config=_log_config()
+def _server(
+    app: ASGIApp,
+    log_level: str,
+    *,
+    access_log: bool = False,
+    secrets: Iterable[str | None] = (),
+    trusted_proxies: Sequence[str] = (),
+) -> uvicorn.Server:
+    config = server_config(
+        app,
+        trusted_proxies=trusted_proxies,
+        log_level=log_level,
+        lifespan="on",
+        access_log=access_log,
+        log_config=_log_config(secrets),
     )
     return uvicorn.Server(config)
 
@@ -70,16 +82,13 @@ def serve_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Ite
 def api_command(args: argparse.Namespace) -> int:
     """``avala-mcp api``: serve the embedded Slices API over HTTP until interrupted."""
     db_path = args.db or default_db_path()
-    log_level = os.environ.get("AVALA_MCP_LOG_LEVEL", "").strip().lower() or "info"
-    if log_level not in _UVICORN_LEVELS:
-        print(
-            f"avala-mcp api: AVALA_MCP_LOG_LEVEL is {log_level!r}; set it to one of "
-            f"{', '.join(level.upper() for level in _UVICORN_LEVELS)}",
-            file=sys.stderr,
-        )
+    try:
+        settings = ApiSettings.from_env(api_key=args.api_key)
+    except ConfigError as error:
+        print(f"avala-mcp api: {error}", file=sys.stderr)
         return 2
-    from_environment = not args.api_key and bool(os.environ.get("AVALA_API_KEY"))
-    key = args.api_key or os.environ.get("AVALA_API_KEY") or None
+    log_level = settings.log_level.lower()
+    key = settings.api_key
     generated = key is None
     if key is None:
         key = secrets.token_urlsafe(24)
@@ -101,7 +110,7 @@ def api_command(args: argparse.Namespace) -> int:
         )
     if generated:
         print(f"avala-mcp api: API key of user {DEMO_USER!r}: {key}", file=sys.stderr)
-    elif from_environment:
+    elif settings.key_from_environment:
         # Said aloud: a user's real cloud key, exported for other tools, now also opens this API.
         print(
             f"avala-mcp api: the key in AVALA_API_KEY is now a key of user {DEMO_USER!r} here",
@@ -112,6 +121,13 @@ def api_command(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         # A development server shows each request at INFO, its default here;
         # AVALA_MCP_LOG_LEVEL=WARNING (or above) keeps it quiet.
-        _server(app, log_level, access_log=log_level in ("debug", "info")).run(sockets=[sock])
+        server = _server(
+            app,
+            log_level,
+            access_log=log_level in ("debug", "info"),
+            secrets=[key],
+            trusted_proxies=settings.trusted_proxies,
+        )
+        server.run(sockets=[sock])
     sock.close()
     return 0

@@ -1,6 +1,6 @@
-"""The ASGI app behind the HTTP transports: the SDK's SSE or streamable-HTTP app behind a guard
-that answers a public ``GET /healthz`` and checks Host, Origin and the bearer token on everything
-else.
+"""The ASGI app behind the HTTP transports: the SDK's SSE or streamable-HTTP app, bounded
+(:mod:`avala_mcp.server.bounds`), behind a guard that answers a public ``GET /healthz`` and checks
+Host, Origin and the bearer token on everything else.
 
 Kept apart from ``serve`` so tests can run the exact app a user gets under their own uvicorn.
 """
@@ -8,7 +8,6 @@ Kept apart from ``serve`` so tests can run the exact app a user gets under their
 from __future__ import annotations
 
 import hmac
-import json
 import socket
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -18,29 +17,33 @@ from mcp.server.transport_security import TransportSecurityMiddleware, Transport
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from avala_mcp.net import is_loopback
+from avala_mcp.server.bounds import SseBounds, StreamableHttpBounds, respond_json
+from avala_mcp.settings import HttpLimits
 
 HttpTransport = Literal["sse", "streamable-http"]
 
 HEALTH_PATH = "/healthz"
 MCP_PATHS = {"sse": "/sse", "streamable-http": "/mcp"}
+SSE_MESSAGE_PATH = "/messages/"
 
 _WILDCARD_BINDS = {"0.0.0.0", "::", ""}  # noqa: S104 - recognising a wildcard, not binding one
 _LOOPBACK_PATTERNS = ["127.0.0.1", "localhost", "[::1]"]
 
 
-def transport_security(host: str) -> TransportSecuritySettings:
+def transport_security(host: str, *, also: Sequence[str] = ()) -> TransportSecuritySettings:
     """DNS-rebinding protection: accept only Host and Origin headers naming this server.
 
-    Loopback names are always accepted (a local proxy or client); a non-loopback bind adds the
-    bound address, and a wildcard bind the machine's host name and the addresses it resolves to.
+    Loopback names are always accepted (a local proxy or client), and so is the bound address
+    (any loopback one too, 127.0.0.2 as much as 127.0.0.1) and the addresses in ``also``; a
+    wildcard bind adds the machine's host name and the addresses it resolves to.
     """
     names = list(_LOOPBACK_PATTERNS)
     bound = host.strip("[]")
     if bound in _WILDCARD_BINDS:
         names += _machine_names()
-    elif not is_loopback(host):
+    else:
         names.append(_host_header_form(bound))
+    names += [_host_header_form(address.strip("[]")) for address in also]
     names = list(dict.fromkeys(names))
     hosts = [pattern for name in names for pattern in (name, f"{name}:*")]
     origins = [
@@ -72,17 +75,18 @@ class GuardMiddleware:
     """In front of the SDK's app: ``GET /healthz`` answered here, then for everything else the
     Host/Origin check (421/403) and the bearer token (401).
 
-    The SDK checks Host and Origin too, but its SSE endpoint then raises, so a refused request
-    would log a traceback; refusing here first keeps one warning line. Pure ASGI (no
-    ``BaseHTTPMiddleware``) so SSE streams pass unbuffered; lifespan events pass untouched so the
-    SDK's session manager starts.
+    The Host check accepts, besides the names of :func:`transport_security`, the address the
+    request arrived at: an address this server is bound to names it, whatever the bind (a
+    rebinding attack needs a host *name*). The SDK's own check is off, as this one is stricter
+    than the SDK's list can say. Pure ASGI (no ``BaseHTTPMiddleware``) so SSE streams pass
+    unbuffered; lifespan events pass untouched so the SDK's session manager starts.
     """
 
-    def __init__(
-        self, app: ASGIApp, security: TransportSecuritySettings, token: str | None
-    ) -> None:
+    def __init__(self, app: ASGIApp, host: str, token: str | None) -> None:
         self.app = app
-        self._rebinding = TransportSecurityMiddleware(security)
+        self._host = host
+        # One check per local address requests arrive at: as many as the machine has.
+        self._checks: dict[str, TransportSecurityMiddleware] = {}
         self._expected = token.encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,17 +94,29 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
-            await _respond(send, 200, {"status": "ok"})
+            await respond_json(send, 200, {"status": "ok"})
             return
         # Content-Type is left to the SDK, which knows which requests need JSON.
-        refusal = await self._rebinding.validate_request(Request(scope), is_post=False)
+        refusal = await self._check_for(scope).validate_request(Request(scope), is_post=False)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
         if self._expected is not None and not self._authorized(scope):
-            await _respond(send, 401, {"error": "unauthorized"}, [(b"www-authenticate", b"Bearer")])
+            await respond_json(
+                send, 401, {"error": "unauthorized"}, [(b"www-authenticate", b"Bearer")]
+            )
             return
         await self.app(scope, receive, send)
+
+    def _check_for(self, scope: Scope) -> TransportSecurityMiddleware:
+        server = scope.get("server")
+        local = str(server[0]) if server else ""
+        check = self._checks.get(local)
+        if check is None:
+            also = [local] if local else []
+            check = TransportSecurityMiddleware(transport_security(self._host, also=also))
+            self._checks[local] = check
+        return check
 
     def _authorized(self, scope: Scope) -> bool:
         assert self._expected is not None
@@ -145,24 +161,6 @@ class SingleResponse:
         await self.app(scope, receive, send_once)
 
 
-async def _respond(
-    send: Send, status: int, body: dict[str, str], headers: Sequence[tuple[bytes, bytes]] = ()
-) -> None:
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
 def build_http_app(
     server: MCPServer[Any],
     transport: HttpTransport,
@@ -170,18 +168,31 @@ def build_http_app(
     host: str = "127.0.0.1",
     stateless: bool = False,
     auth_token: str | None = None,
+    limits: HttpLimits | None = None,
 ) -> ASGIApp:
     """The app ``avala-mcp serve --transport sse|streamable-http`` runs under uvicorn."""
-    security = transport_security(host)
+    limits = limits or HttpLimits()
+    # The guard checks Host and Origin before the SDK sees a request (see GuardMiddleware).
+    checked = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     if transport == "sse":
-        app: ASGIApp = SingleResponse(
-            server.sse_app(sse_path=MCP_PATHS["sse"], transport_security=security, host=host)
-        )
-    else:
-        app = server.streamable_http_app(
-            streamable_http_path=MCP_PATHS["streamable-http"],
-            stateless_http=stateless,
-            transport_security=security,
+        sse = server.sse_app(
+            sse_path=MCP_PATHS["sse"],
+            message_path=SSE_MESSAGE_PATH,
+            transport_security=checked,
             host=host,
         )
-    return GuardMiddleware(app, security, auth_token)
+        app: ASGIApp = SseBounds(SingleResponse(sse), MCP_PATHS["sse"], SSE_MESSAGE_PATH, limits)
+    else:
+        path = MCP_PATHS["streamable-http"]
+        streamable = server.streamable_http_app(
+            streamable_http_path=path,
+            stateless_http=stateless,
+            transport_security=checked,
+            host=host,
+            session_idle_timeout=limits.session_idle_timeout,
+            # A backstop: the bounds in front admit sessions first, and close one they evict
+            # just before the next opens, so the SDK's table can briefly hold a few more.
+            max_sessions=2 * limits.max_sessions,
+        )
+        app = StreamableHttpBounds(streamable, path, limits, stateless=stateless)
+    return GuardMiddleware(app, host, auth_token)

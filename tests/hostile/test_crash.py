@@ -2,22 +2,21 @@
 during concurrent creates. Afterwards the database opens cleanly, passes SQLite's integrity and
 foreign-key checks, holds no partial dataset, and keeps every slice it acknowledged.
 
-The import runs on ``AVALA_MCP_KILL_ROWS`` rows (default 20,000 here; the issue's full size is
-``AVALA_MCP_KILL_ROWS=200000 pytest tests/hostile/test_crash.py``).
+The import runs on a file of ``AVALA_MCP_KILL_ROWS`` rows (default 100,000 here; the issue's full
+size is ``AVALA_MCP_KILL_ROWS=200000 pytest tests/hostile/test_crash.py``) and is killed once its
+progress bar shows the first batch inside the open transaction.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
+import pty
 import re
+import select
 import signal
 import sqlite3
-import struct
 import subprocess
 import sys
-import termios
-import time
 from pathlib import Path
 
 import anyio
@@ -32,7 +31,7 @@ from avala_mcp.embedded.seed import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
 
 pytestmark = pytest.mark.anyio
 
-ROWS = int(os.environ.get("AVALA_MCP_KILL_ROWS", "20000"))
+ROWS = int(os.environ.get("AVALA_MCP_KILL_ROWS", "100000"))
 CREATES = 60
 ACKNOWLEDGED_BEFORE_KILL = 10
 WAIT = 60.0  # seconds any step may take before the test calls it a hang
@@ -61,11 +60,6 @@ def check_app_serves(db: Path) -> None:
         close_app(app)
 
 
-def _pipe_unread(fd: int) -> int:
-    """Bytes written to a pipe that its reader has not read yet."""
-    return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])
-
-
 @pytest.mark.slow
 def test_kill_9_midway_through_an_import_leaves_no_partial_dataset(
     local_db_path: Path, tmp_path: Path
@@ -73,33 +67,29 @@ def test_kill_9_midway_through_an_import_leaves_no_partial_dataset(
     with sqlite3.connect(local_db_path) as conn:
         items_before = conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
     conn.close()
-    fifo = tmp_path / "rows.jsonl"
-    os.mkfifo(fifo)
-    argv = [sys.executable, "-m", "avala_mcp", "import", str(fifo), "--owner", "crash-lab",
+    rows = tmp_path / "rows.jsonl"
+    rows.write_bytes(
+        b"".join(b'{"key": "k%d", "metadata": {"n": %d}}\n' % (n, n) for n in range(ROWS))
+    )
+    argv = [sys.executable, "-m", "avala_mcp", "import", str(rows), "--owner", "crash-lab",
             "--dataset", "Half", "--db", str(local_db_path)]  # fmt: skip
+    master, terminal = pty.openpty()  # stderr on a terminal: the progress bar shows each batch
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
+                               stderr=terminal)  # fmt: skip
+    os.close(terminal)
     try:
-        with fifo.open("wb") as writer:
-            # Half the file, then nothing: the import holds its transaction open, waiting.
-            for start in range(0, ROWS // 2, 5000):
-                chunk = range(start, min(start + 5000, ROWS // 2))
-                writer.write(b"".join(b'{"key": "k%d", "metadata": {"n": %d}}\n' % (n, n)
-                                      for n in chunk))  # fmt: skip
-            writer.flush()
-            # Once the importer has read all of it, every full batch before the last is
-            # inserted in the open transaction. Poll the pipe (bounded) rather than guess a delay.
-            deadline = time.monotonic() + WAIT
-            while _pipe_unread(writer.fileno()) and time.monotonic() < deadline:
-                assert process.poll() is None, "the import ended before the kill"
-                time.sleep(0.01)
-            assert _pipe_unread(writer.fileno()) == 0, "the import stopped reading"
-            process.kill()
-            assert process.wait(timeout=WAIT) == -signal.SIGKILL
+        # The bar counts items already inserted in the open transaction: kill at the first.
+        shown = ""
+        while not re.search(r"[1-9][0-9,]* items", shown):
+            assert select.select([master], [], [], WAIT)[0], f"no progress; got {shown!r}"
+            shown += os.read(master, 4096).decode(errors="replace")
+        process.kill()
+        assert process.wait(timeout=WAIT) == -signal.SIGKILL, "the import ended before the kill"
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+        os.close(master)
     conn = check_database(local_db_path)
     try:
         assert conn.execute("SELECT COUNT(*) FROM datasets WHERE name = 'Half'").fetchone() == (0,)
