@@ -20,6 +20,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequ
 from avala_mcp import __version__
 from avala_mcp.client import AvalaClient
 from avala_mcp.client.errors import InvalidInputError
+from avala_mcp.client.media import MediaFetcher
 from avala_mcp.redaction import Redactor
 from avala_mcp.server import catalog
 from avala_mcp.server.catalog import TOOLS
@@ -94,7 +95,11 @@ class AvalaServer(MCPServer[ServerState]):
     ) -> None:
         @asynccontextmanager
         async def lifespan(_: MCPServer[ServerState]) -> AsyncIterator[ServerState]:
-            state = ServerState(lambda: AvalaClient.from_settings(settings, transport=transport))
+            state = ServerState(
+                lambda: AvalaClient.from_settings(settings, transport=transport),
+                # Images come the way the API is reached (in-process for serve --local).
+                lambda: MediaFetcher.from_settings(settings, transport=transport),
+            )
             try:
                 yield state
             finally:

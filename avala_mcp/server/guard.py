@@ -127,8 +127,12 @@ def tool_result(payload: dict[str, Any], *, is_error: bool = False) -> CallToolR
 
 
 def success(output: ToolOutput) -> CallToolResult:
-    """A tool's successful result."""
-    return tool_result(output.payload())
+    """A tool's successful result: its own content blocks, if it has them, or the JSON text."""
+    payload = output.payload()
+    blocks = output.blocks()
+    if blocks is None:
+        return tool_result(payload)
+    return CallToolResult(content=blocks, structured_content=payload)
 
 
 def _searchable_text(result: CallToolResult) -> str:
