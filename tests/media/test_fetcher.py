@@ -177,6 +177,18 @@ async def test_bad_answers_of_the_api_each_give_a_note(
             check_note(await fetcher.fetch(url), "not fetched")
 
 
+async def test_a_call_s_images_share_one_deadline(
+    hostile: tuple[HostileApi, str], local_api_key: str
+) -> None:
+    _, base = hostile
+    items = [{"url": f"{base}/trickle"}, {"url": f"{base}/clear.png"}, {"url": f"{base}/trickle"}]
+    async with MediaFetcher(base, local_api_key) as fetcher:  # 5 s for each download
+        late, ready, also_late = await fetcher.fetch_items(items, within=0.6)
+    check_note(late, "no image within the call's 0.6 s")
+    check_note(also_late, "no image within the call's 0.6 s")
+    check_image(ready, "image/png")
+
+
 async def test_images_are_shrunk_and_reencoded_to_fit(
     hostile: tuple[HostileApi, str], local_api_key: str
 ) -> None:
