@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from mcp.types import ContentBlock, ImageContent, TextContent
 
 from avala_mcp.client.errors import InvalidInputError
-from avala_mcp.client.media import FetchedImage, ImageNote
+from avala_mcp.client.images import FetchedImage, ImageNote
 from avala_mcp.client.models import SliceItem
 from avala_mcp.server.exploring import select
 from avala_mcp.server.inputs import ShowItemsInput

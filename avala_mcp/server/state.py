@@ -1,12 +1,17 @@
 """What the server's lifespan opens, and how a handler reaches it."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 
 from avala_mcp.client import AvalaClient
-from avala_mcp.client.media import MediaFetcher
+
+if TYPE_CHECKING:
+    # Not at start-up: the fetcher's guarded transport imports httpcore (about 30 ms).
+    from avala_mcp.client.media import MediaFetcher
 
 
 class ServerState:
