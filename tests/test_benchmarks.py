@@ -81,6 +81,28 @@ def test_quick_run_reports_every_figure_as_ratios() -> None:
     ))  # fmt: skip
 
 
+def test_show_items_quick_run_reports_both_calls_and_the_images() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.show_items", "--quick"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["quick"] is True
+    found = dict(ratio_figures(report))
+    assert set(found) == {"wall", "result_bytes"}
+    for path, figure in found.items():
+        assert is_number(figure["subject"]), path
+        assert figure["baseline"] > 0, path
+        assert figure["ratio"] == pytest.approx(figure["subject"] / figure["baseline"]), path
+    assert report["wall"]["target_ms"] == 150
+    assert report["wall"]["target_met"] is (report["wall"]["subject"] <= 150)
+    # Four images, none a note; the result carries them, so it outweighs the plain listing.
+    assert [image["note"] for image in report["images"]] == [None] * 4
+    assert all(0 < image["bytes"] <= 100_000 for image in report["images"])
+    assert report["result_bytes"]["subject"] > sum(image["bytes"] for image in report["images"])
+
+
 def test_comparison_states_the_ratio_and_whether_the_target_is_met() -> None:
     assert comparison(3.0, 2.0, 1.2, "s") == {
         "subject": 3.0, "baseline": 2.0, "ratio": 1.5, "unit": "s",
