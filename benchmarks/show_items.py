@@ -12,27 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import anyio
 
-from benchmarks.common import (
-    CHILD_TIMEOUT,
-    avala_command,
-    child_env,
-    comparison,
-    free_port,
-    interleave_async,
-    median,
-    seed_demo_db,
-    stop,
-    wait_for_port,
-)
+from benchmarks.common import comparison, embedded_api, interleave_async, median
 
 KEY = "benchmark-show-items-key"
 TARGET_MS = 150.0
@@ -116,19 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = QUICK_ROUNDS if args.quick else ROUNDS
     report: dict[str, Any] = {"quick": args.quick}
-    with tempfile.TemporaryDirectory() as directory:
-        db = seed_demo_db(Path(directory) / "show-items.sqlite3")
-        port = free_port()
-        command = avala_command("api", "--db", str(db), "--api-key", KEY, "--port", str(port))
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=child_env(AVALA_MCP_LOG_LEVEL="WARNING"),
-        )  # fmt: skip
-        try:
-            wait_for_port(port, process, CHILD_TIMEOUT)
-            report.update(anyio.run(figures, f"http://127.0.0.1:{port}/api/v1", rounds))
-        finally:
-            stop(process)
+    with embedded_api("show-items", KEY) as base_url:
+        report.update(anyio.run(figures, base_url, rounds))
     json.dump(report, sys.stdout, indent=2)
     print()
     return 0

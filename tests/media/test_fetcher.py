@@ -23,7 +23,7 @@ from media_servers import (
     CountingListener,
     HostileApi,
     TlsImageServer,
-    ipv6_loopback,
+    forbidden_urls,
     rgba_png,
     self_signed,
 )
@@ -69,33 +69,6 @@ def hostile() -> Iterator[tuple[HostileApi, str]]:
     api = HostileApi()
     with serve_in_thread(api.app) as base_url:
         yield api, base_url
-
-
-@pytest.fixture
-def forbidden() -> Iterator[list[CountingListener]]:
-    hosts = ["127.0.0.1", *(["::1"] if ipv6_loopback() else [])]
-    opened = [CountingListener(host) for host in hosts]
-    try:
-        yield opened
-    finally:
-        for listener in opened:
-            listener.close()
-
-
-def forbidden_urls(listeners: list[CountingListener]) -> list[str]:
-    v4 = listeners[0].port
-    urls = [
-        f"http://127.0.0.1:{v4}/frame.jpg",
-        f"https://127.0.0.1:{v4}/frame.jpg",
-        f"http://localhost:{v4}/frame.jpg",
-        f"https://localhost:{v4}/frame.jpg",
-        f"https://LOCALHOST:{v4}/frame.jpg",
-        f"https://[::ffff:127.0.0.1]:{v4}/frame.jpg",
-    ]
-    if len(listeners) > 1:
-        v6 = listeners[1].port
-        urls += [f"http://[::1]:{v6}/frame.jpg", f"https://[::1]:{v6}/frame.jpg"]
-    return urls
 
 
 async def test_demo_frames_from_the_embedded_api_over_uvicorn(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +21,7 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
 from mcp_checks import call_tool, check_gallery, failure, local_server, local_settings, success
-from media_servers import CountingListener, HostileApi, ipv6_loopback
+from media_servers import CountingListener, HostileApi, forbidden_urls
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
@@ -219,39 +218,12 @@ class OneOrigin:
         await (self.hostile.app if bad else self.api)(scope, receive, send)
 
 
-@pytest.fixture
-def listeners() -> Iterator[list[CountingListener]]:
-    hosts = ["127.0.0.1", *(["::1"] if ipv6_loopback() else [])]
-    opened = [CountingListener(host) for host in hosts]
-    try:
-        yield opened
-    finally:
-        for listener in opened:
-            listener.close()
-
-
-def forbidden(listeners: list[CountingListener]) -> list[str]:
-    """Loopback places other than the base URL's origin, by address and by name."""
-    v4 = listeners[0].port
-    urls = [
-        f"http://127.0.0.1:{v4}/frame.jpg",
-        f"https://127.0.0.1:{v4}/frame.jpg",
-        f"http://localhost:{v4}/frame.jpg",
-        f"https://localhost:{v4}/frame.jpg",
-        f"https://[::ffff:127.0.0.1]:{v4}/frame.jpg",
-    ]
-    if len(listeners) > 1:
-        v6 = listeners[1].port
-        urls += [f"http://[::1]:{v6}/frame.jpg", f"https://[::1]:{v6}/frame.jpg"]
-    return urls
-
-
 async def test_hostile_images_are_notes_and_forbidden_places_see_no_connection(
-    local_app: Starlette, local_api_key: str, listeners: list[CountingListener], mode: str
+    local_app: Starlette, local_api_key: str, forbidden: list[CountingListener], mode: str
 ) -> None:
     hostile = HostileApi()
     with serve_in_thread(OneOrigin(local_app, hostile)) as base:
-        places = forbidden(listeners)
+        places = forbidden_urls(forbidden)
         expected: dict[str, str] = {f"direct/{n}": "not fetched" for n in range(len(places))}
         urls = {f"direct/{n}": url for n, url in enumerate(places)}
         for n, url in enumerate(places):  # the API itself redirects there
@@ -300,7 +272,7 @@ async def test_hostile_images_are_notes_and_forbidden_places_see_no_connection(
     for name, words in expected.items():
         assert words in notes[name], (name, notes[name])
         assert local_api_key not in notes[name]
-    assert [listener.accepted for listener in listeners] == [0] * len(listeners)
+    assert [listener.accepted for listener in forbidden] == [0] * len(forbidden)
     # The key went to the base URL's origin, and only there.
     assert hostile.keys_seen
     assert set(hostile.keys_seen) == {local_api_key}
