@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -175,6 +176,27 @@ async def test_a_missing_slice_is_not_found_with_a_hint(mcp_server: MCPServer[An
         error = await failure(client, "show_items", {"owner": DEMO_ORG, "slug": "no-such"})
     assert error["type"] == "not_found"
     assert f"list_slices(owner='{DEMO_ORG}')" in error["hint"]
+
+
+async def test_a_key_in_an_item_is_scrubbed_from_its_line_and_the_page(
+    local_app: Starlette, local_api_key: str, mode: str
+) -> None:
+    store = app_store(local_app)
+    dataset = store.dataset(DEMO_DATASET_UID)
+    assert dataset is not None
+    leaked = json.dumps({"note": f"the key is {local_api_key}", "weather": "rain"})
+    store.add_items(dataset, [NewItem("leaky/1", None, leaked)])
+    leaky = store.create_slice(
+        dataset, "Leaky", "", {"field": "key", "op": "eq", "value": "leaky/1"}
+    )
+    async with Client(local_server(local_app, local_api_key), mode=mode) as client:
+        result = await show(client, {"owner": DEMO_ORG, "slug": leaky.slug})
+    texts = [block.text for block in result.content if isinstance(block, TextContent)]
+    assert len(texts) == 2
+    assert texts[1].startswith("leaky/1 — note=")
+    assert texts[1].endswith("; no image: no image URL")
+    assert all(local_api_key not in text for text in texts)
+    assert local_api_key not in json.dumps(result.structured_content)
 
 
 def test_an_item_line_keeps_strangers_text_on_its_line_and_in_its_place() -> None:
