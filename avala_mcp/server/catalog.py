@@ -180,7 +180,8 @@ class ToolSpec:
     """One MCP tool, declared once.
 
     ``run`` takes the client and the validated input; a destructive tool's ``run`` also takes the
-    user's :class:`Consent`, which the server obtains before calling it.
+    user's :class:`Consent`, which the server obtains before calling it, and show_items' the
+    server's :class:`~avala_mcp.client.media.MediaFetcher`.
     """
 
     name: str

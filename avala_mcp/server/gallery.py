@@ -43,12 +43,13 @@ class _Shown:
 
 
 async def show_items(client: AvalaClient, args: ShowItemsInput, media: MediaFetcher) -> Gallery:
+    """The items ``args`` name, each with its image as ``media`` fetches it (or a note)."""
     shown = await _items(client, args)
     images = await media.fetch_items(shown.items, within=IMAGES_WITHIN)
     return _gallery(shown, images)
 
 
-def check_source(args: ShowItemsInput) -> tuple[str, str] | None:
+def _source(args: ShowItemsInput) -> tuple[str, str] | None:
     """The slice (owner, slug) the items come from, or None for the dataset's; arguments that
     do not name exactly one source are refused, naming each one at fault."""
     of_slice = [name for name in ("owner", "slug") if getattr(args, name) is not None]
@@ -77,7 +78,7 @@ def check_source(args: ShowItemsInput) -> tuple[str, str] | None:
 
 
 async def _items(client: AvalaClient, args: ShowItemsInput) -> _Shown:
-    of_slice = check_source(args)
+    of_slice = _source(args)
     if of_slice is not None:
         owner, slug = of_slice
         page = await client.list_slice_items(owner, slug, cursor=args.cursor, limit=args.limit)
@@ -114,15 +115,13 @@ def _gallery(shown: _Shown, images: Sequence[FetchedImage | ImageNote]) -> Galle
         )
         data = base64.b64encode(image.data).decode("ascii")
         blocks.append(ImageContent(type="image", data=data, mime_type=image.mime_type))
-    gallery = Gallery(
+    return Gallery(
         count=shown.count,
         next_cursor=shown.next_cursor,
         items=item_views(shown.items, "concise"),
         images=entries,
         sampled=shown.sampled,
-    )
-    gallery._blocks = blocks
-    return gallery
+    ).showing(blocks)
 
 
 def _summary(shown: _Shown) -> str:

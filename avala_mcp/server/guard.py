@@ -138,11 +138,11 @@ def success(output: ToolOutput) -> CallToolResult:
 def _searchable_text(result: CallToolResult) -> str:
     """Text holding everything in ``result`` a secret could hide in.
 
-    Every tool result is built by tool_result: one text block, the compact JSON of the
-    structured content. That text, already built, is all there is to search: JSON escapes a
-    string character by character, so a secret anywhere in the structured content shows in it
+    Every tool result but show_items' is built by tool_result: one text block, the compact JSON
+    of the structured content. That text, already built, is all there is to search: JSON escapes
+    a string character by character, so a secret anywhere in the structured content shows in it
     as its escaped form (which the redactor searches for as well). A result of any other shape
-    is searched whole.
+    (show_items' lines and images) is searched whole.
     """
     match result.content:
         case [TextContent(text=text)]:

@@ -124,6 +124,11 @@ class Gallery(ItemList):
     sampled: int | None = Field(default=None, description="Items sampled; absent when exact.")
     _blocks: list[ContentBlock] = PrivateAttr(default_factory=list)
 
+    def showing(self, blocks: list[ContentBlock]) -> Gallery:
+        """This page, with ``blocks`` (lines and images, as ``images`` indexes them) as content."""
+        self._blocks = blocks
+        return self
+
     def blocks(self) -> list[ContentBlock]:
         return self._blocks
 
