@@ -29,10 +29,19 @@ from media_servers import (
 )
 from PIL import Image
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from avala_mcp.client import AvalaClient
 from avala_mcp.client.addresses import GuardedBackend, GuardedTransport, IPAddress, refusal
-from avala_mcp.client.media import FetchedImage, ImageNote, MediaFetcher, image_url
+from avala_mcp.client.media import (
+    MAX_DOWNLOADS,
+    FetchedImage,
+    ImageNote,
+    MediaFetcher,
+    image_url,
+)
 from avala_mcp.embedded.runner import serve_in_thread
 from avala_mcp.embedded.seed import DEMO_ORG, DEMO_SLICE_SLUG
 
@@ -160,6 +169,26 @@ async def test_a_call_s_images_share_one_deadline(
     check_note(late, "no image within the call's 0.6 s")
     check_note(also_late, "no image within the call's 0.6 s")
     check_image(ready, "image/png")
+
+
+async def test_downloads_in_flight_are_bounded(local_api_key: str) -> None:
+    in_flight, most = 0, 0
+    body = rgba_png((40, 30))
+
+    async def slow_image(request: Request) -> Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await anyio.sleep(0.15)
+        in_flight -= 1
+        return Response(body, media_type="image/png")
+
+    app = Starlette(routes=[Route("/api/v1/img/{n}", slow_image)])
+    with serve_in_thread(app) as base:
+        async with MediaFetcher(base, local_api_key) as fetcher:
+            results = await fetcher.fetch_items([{"url": f"{base}/img/{n}"} for n in range(10)])
+    assert [check_image(r, "image/png").size for r in results] == [(40, 30)] * 10
+    assert most == MAX_DOWNLOADS == 6
 
 
 async def test_images_are_shrunk_and_reencoded_to_fit(
