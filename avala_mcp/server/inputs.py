@@ -19,6 +19,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     Tag,
+    WithJsonSchema,
     with_config,
 )
 from pydantic_core import PydanticCustomError
@@ -306,3 +307,47 @@ class PreviewSliceInput(ToolInput):
     dataset: DescribedDataset
     filter: TriedFilter = None
     sample: Sample = 3
+
+
+# show_items takes its items from one of two sources, so every argument is optional. Each is
+# advertised as plainly as it can be (its type without "or null" or a default, the dataset as a
+# uuid, the filter as an object, which the guard still parses in full): the tool list a model
+# reads has a budget (docs/contracts.md, section 3), and the tool's description says the rest.
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _advertised(schema: dict[str, Any]) -> Any:
+    """An optional argument's validation, advertised as ``schema`` alone."""
+    return (Field(json_schema_extra=_no_default), WithJsonSchema(schema))
+
+
+_SEGMENT = {"type": "string", "pattern": SEGMENT_PATTERN}
+ShownOwner = Annotated[str | None, Field(pattern=SEGMENT_PATTERN), *_advertised(_SEGMENT)]
+ShownSlug = Annotated[str | None, Field(pattern=SEGMENT_PATTERN), *_advertised(_SEGMENT)]
+ShownCursor = Annotated[
+    str | None, Field(max_length=2000), *_advertised({"type": "string", "maxLength": 2000})
+]
+Shown = Annotated[int, Field(ge=1, le=PREVIEW_MAX_ITEMS)]
+ShownDataset = Annotated[
+    str | None,
+    Field(pattern=UUID_PATTERN),
+    *_advertised({"type": "string", "format": "uuid"}),
+]
+ShownFilter = Annotated[
+    Node | None,
+    PlainValidator(_parsed_filter),
+    PlainSerializer(filter_to_json, return_type=dict[str, JsonValue]),
+    *_advertised({"type": "object", "description": "As create_slice takes it."}),
+]
+
+
+class ShowItemsInput(ToolInput):
+    owner: ShownOwner = None
+    slug: ShownSlug = None
+    cursor: ShownCursor = None
+    limit: Shown = 4
+    dataset: ShownDataset = None
+    filter: ShownFilter = None
