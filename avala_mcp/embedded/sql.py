@@ -150,32 +150,30 @@ def _contains(operand: _Operand, value: Scalar, params: list[Any]) -> str:
         element_test = "e.type IN ('integer', 'real') AND e.value = ?"
         element_params = [value]
     params.append(operand.json_path)
-    trace = _element_trace(value)
-    guard = ""
-    if trace is not None:
-        guard = "instr(i.metadata, ?) > 0 AND "
-        params.append(trace)
+    traces = _element_traces(value)
+    params.extend(traces)
+    guard = " OR ".join("instr(i.metadata, ?) > 0" for _ in traces)
     params.append(operand.json_path)
     params.extend(element_params)
     parts.append(
-        f"(json_type(i.metadata, ?) = 'array' AND {guard}EXISTS "  # noqa: S608 - only compiled filter SQL and fixed names, values bound
+        f"(json_type(i.metadata, ?) = 'array' AND ({guard}) AND EXISTS "  # noqa: S608 - only compiled filter SQL and fixed names, values bound
         f"(SELECT 1 FROM json_each(i.metadata, ?) AS e WHERE {element_test}))"
     )
     return "(" + " OR ".join(parts) + ")"
 
 
-# Integers this small, and floats equal to them, are written as their digits (``5``, ``5.0``).
-_EXACT_INTEGERS = 2**53
+def _element_traces(value: Scalar) -> tuple[str, ...]:
+    """Texts one of which stored metadata holding an element equal to ``value`` must contain.
 
-
-def _element_trace(value: Scalar) -> str | None:
-    """Text that stored metadata holding an element equal to ``value`` must contain, if known."""
+    Python writes a value one way: a string as its JSON, an integer as its digits, a float as
+    its ``repr``. A number equals an integer or a float of the same value (``5``, ``5.0``), so
+    both spellings of an integral value are looked for.
+    """
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return ("true" if value else "false",)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, float) and not value.is_integer():
-        return repr(value)  # only a float equals it, and Python writes a float one way
-    if abs(value) < _EXACT_INTEGERS:
-        return str(int(value))  # 5 is written 5 as an integer, 5.0 as a float
-    return None  # larger numbers have more spellings (1e+16); json_each alone decides
+        return (json.dumps(value, ensure_ascii=False),)
+    as_float = repr(float(value))
+    if isinstance(value, int) or value.is_integer():
+        return (str(int(value)), as_float)
+    return (as_float,)
