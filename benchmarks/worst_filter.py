@@ -23,7 +23,6 @@ import random
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -43,6 +42,8 @@ from avala_mcp.embedded import close_app, create_app
 from avala_mcp.embedded.importer import import_file
 from avala_mcp.embedded.store import Store
 from avala_mcp.filters import parse_filter
+from benchmarks.common import report_in
+from benchmarks.local_scale import _ok
 
 API_KEY = "benchmark-key"
 WORDS = ["rain", "night", "truck", "bike", "crowd", "glare", "tunnel", "bridge"]
@@ -117,14 +118,6 @@ async def _median(runs: int, action: Callable[[], Awaitable[Any]]) -> float:
         await action()
         samples.append(time.perf_counter() - started)
     return statistics.median(samples)
-
-
-async def _ok(response: Awaitable[httpx.Response], status: int = 200) -> dict[str, Any]:
-    answer = await response
-    if answer.status_code != status:
-        raise SystemExit(f"unexpected {answer.status_code}: {answer.text[:500]}")
-    body: dict[str, Any] = answer.json()
-    return body
 
 
 async def measure(db: Path, dataset_uid: str, runs: int) -> dict[str, Any]:
@@ -225,12 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.items < 1 or args.repeat < 1:
         parser.error("--items and --repeat must be at least 1")
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        report = run(args.items, args.repeat, args.budget, args.workdir)
-    else:
-        with tempfile.TemporaryDirectory(prefix="avala-worst-") as workdir:
-            report = run(args.items, args.repeat, args.budget, Path(workdir))
+    report = report_in(
+        args.workdir,
+        "avala-worst-",
+        lambda workdir: run(args.items, args.repeat, args.budget, workdir),
+    )
     print(json.dumps(report, indent=2))
     return 0
 
