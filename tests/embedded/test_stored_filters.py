@@ -64,8 +64,9 @@ def _store_legacy_slices(db: Path) -> None:
 
 def test_the_legacy_filter_is_past_todays_bounds() -> None:
     assert len(json.dumps(_legacy_filter(0))) > 450_000
-    with pytest.raises(FilterError, match="field path is 7,?0\\d\\d characters, over 200"):
+    with pytest.raises(FilterError) as caught:
         parse_filter(_legacy_filter(0))
+    assert str(caught.value) == "or[0].field: field path is 7012 characters, over 200"
 
 
 async def test_a_page_of_slices_with_huge_stored_filters_lists(
