@@ -212,3 +212,12 @@ def seed_demo_db(path: Path) -> Path:
 
     close_app(create_app(path))  # closing checkpoints the WAL into the main file
     return path
+
+
+def report_in(workdir: Path | None, prefix: str, build: Callable[[Path], Any]) -> Any:
+    """``build(directory)``, in ``workdir`` (kept) or in a temporary directory of ``prefix``."""
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        return build(workdir)
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
+        return build(Path(directory))

@@ -27,6 +27,7 @@ from typing_extensions import TypedDict
 
 from avala_mcp.client import PREVIEW_MAX_ITEMS
 from avala_mcp.contract import (
+    FILTER_MAX_PATH_LENGTH,
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
     PROFILE_DEFAULT_TOP,
@@ -73,7 +74,7 @@ Cursor = Annotated[
 Limit = Annotated[int, Field(ge=1, le=100, description="Page size, 1-100.")]
 #: What a filter condition's ``field`` may be, as the filter language writes it.
 FIELD_PATH_PATTERN = r"^(key|created_at|metadata(\.[^.]+)+)$"
-FIELD_PATH_MAX_LENGTH = 200
+FIELD_PATH_MAX_LENGTH = FILTER_MAX_PATH_LENGTH  # the parser enforces it, in filters and fields
 #: How many field paths a profile (describe_dataset, describe_slice) is asked for at most.
 MAX_FIELDS = 50
 # The optional arguments below are shared by an input model and its tool's function
