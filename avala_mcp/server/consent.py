@@ -13,6 +13,7 @@ from mcp.server.mcpserver import (
     Elicit,
     ElicitationResult,
 )
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 
 from avala_mcp.client.errors import one_line
 from avala_mcp.server.catalog import Consent
@@ -20,7 +21,14 @@ from avala_mcp.server.state import RequestContext, client_of
 
 
 class ConfirmDeletion(pydantic.BaseModel):
-    """What the user is asked before a deletion."""
+    """What the user is asked before a deletion.
+
+    Strict: only JSON ``true`` confirms. Lax validation would take ``"yes"``, ``"true"``, ``1``
+    or ``"on"`` for true and delete; strictly, those fail the form, and an answer that fails it
+    is :data:`~avala_mcp.server.catalog.Consent.UNCLEAR` (see :func:`unreadable_answer`).
+    """
+
+    model_config = pydantic.ConfigDict(strict=True)
 
     confirm: bool = pydantic.Field(description="Delete it?")
 
@@ -56,3 +64,18 @@ def consent(answer: ElicitationResult[ConfirmDeletion], ctx: RequestContext) -> 
             return Consent.GIVEN
         return Consent.DECLINED if can_elicit(ctx) else Consent.MISSING
     return Consent.CANCELLED if isinstance(answer, CancelledElicitation) else Consent.DECLINED
+
+
+def unreadable_answer(exc: BaseException) -> bool:
+    """Whether ``exc`` is the SDK refusing the user's answer to a resolver's question.
+
+    An answer accepted with no content, or with content the form does not take (``{}``,
+    ``{"confirm": "yes"}``), makes the SDK's resolver raise a deliberate ToolError, which the
+    tool call wraps in another; the tool body never runs. A crash is an UnexpectedToolError,
+    and the tools themselves raise AvalaErrors, never ToolError, so this is the answer alone.
+    """
+    return (
+        isinstance(exc, ToolError)
+        and not isinstance(exc, UnexpectedToolError)
+        and isinstance(exc.__cause__, ToolError)
+    )

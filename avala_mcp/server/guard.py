@@ -26,7 +26,8 @@ from avala_mcp.client.errors import (
 )
 from avala_mcp.contract import SEGMENT_RE
 from avala_mcp.redaction import Redactor
-from avala_mcp.server.catalog import ToolSpec
+from avala_mcp.server.catalog import Consent, ToolSpec
+from avala_mcp.server.consent import unreadable_answer
 from avala_mcp.server.outputs import ToolOutput, compact_json
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,16 @@ class CallGuard:
         return decoded
 
     def failure(self, name: str, arguments: Mapping[str, Any], exc: Exception) -> CallToolResult:
-        """The structured failure a call to ``name`` that raised ``exc`` returns."""
+        """The structured failure a call to ``name`` that raised ``exc`` returns.
+
+        A tool that asks the user, given an answer that is no confirmation, did nothing: that is
+        its ``unconfirmed`` output, not a failure (and never the server error of a crash).
+        """
+        spec = self._tools.get(name)
+        if spec is not None and spec.unconfirmed is not None and unreadable_answer(exc):
+            logger.warning("%s: the user's answer was not a confirmation; nothing done", name)
+            args = spec.input_model.model_validate(_decode_json_text(spec.input_model, arguments))
+            return success(spec.unconfirmed(args, Consent.UNCLEAR))
         error = _explain(_as_avala_error(name, exc), name, arguments)
         return tool_result(failure_payload(error), is_error=True)
 
@@ -100,7 +110,8 @@ def _decode_json_text(
     tool arguments: text for an argument that is not plain text is decoded, unless it decodes to
     a string or a number (which validation converts, if the argument takes one, as it is).
     Applied here, and the decoded arguments handed on, so the guard judges exactly what the tool
-    is given.
+    is given. Text never becomes a number or a boolean here: ``"5"`` stays text, which the
+    strict input models refuse for an integer argument.
     """
     fields = model.model_fields
     decoded = dict(arguments)

@@ -135,9 +135,14 @@ Sample = Annotated[
 
 
 class ToolInput(BaseModel):
-    """Base of the tool inputs: an unknown argument is a mistake worth reporting, not ignoring."""
+    """Base of the tool inputs: an unknown argument is a mistake worth reporting, not ignoring.
 
-    model_config = ConfigDict(extra="forbid")
+    Strict, so that every argument takes only its own JSON type: an integer (``limit``, ``top``,
+    ``sample``) is a JSON integer, never ``true``, ``"5"`` or ``5.0``, which lax validation would
+    quietly turn into a number. Arguments arrive as parsed JSON, so a JSON integer is an ``int``.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- the filter ---------------------------------------------------------------------------------
