@@ -22,6 +22,7 @@ from avala_mcp.contract import (
     RESERVED_SEGMENTS,
     SEGMENT_RE,
     UUID_RE,
+    name_problem,
 )
 from avala_mcp.filters import FilterError, parse_filter
 
@@ -79,6 +80,9 @@ class Arguments:
                 "name",
                 f"got {_show(value)}; expected {NAME_MIN_LENGTH}-{NAME_MAX_LENGTH} characters",
             )
+            return ""
+        if (problem := name_problem(value)) is not None:
+            self.refuse("name", problem)
             return ""
         return value
 

@@ -162,7 +162,7 @@ class AvalaServer(MCPServer[ServerState]):
         if spec is None:
             raise MCPError(
                 code=INVALID_PARAMS,
-                message=f"no prompt named '{clip(name)}'; prompts: {', '.join(self._prompts)}",
+                message=f"no prompt named {clip(name)}; prompts: {', '.join(self._prompts)}",
             )
         try:
             spec.input_model.model_validate(arguments or {})

@@ -15,7 +15,7 @@ from mcp.server.mcpserver import (
 )
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 
-from avala_mcp.client.errors import one_line
+from avala_mcp.client.errors import quoted
 from avala_mcp.server.catalog import Consent
 from avala_mcp.server.state import RequestContext, client_of
 
@@ -50,9 +50,11 @@ async def ask_consent(
     target = await client_of(ctx).get_slice(owner, slug)
     if not can_elicit(ctx):
         return ConfirmDeletion(confirm=confirm == f"{owner}/{slug}")
+    # The facts first and the name (the one part the user's text can choose) last, quoted so
+    # that no character of it can hide, reorder or pose as the question's own words.
     return Elicit(
-        f"Delete the slice '{one_line(target.name)}' ({owner}/{slug}, {target.item_count} "
-        "items)? Its dataset's items are kept, but the slice cannot be restored.",
+        f"Delete the slice {owner}/{slug} ({target.item_count} items), named "
+        f"{quoted(target.name)}? Its dataset's items are kept, but the slice cannot be restored.",
         ConfirmDeletion,
     )
 

@@ -23,6 +23,8 @@ from avala_mcp.client.errors import (
     ServerError,
     failure_payload,
     one_line,
+    printable,
+    quoted,
 )
 from avala_mcp.contract import SEGMENT_RE
 from avala_mcp.redaction import Redactor
@@ -59,7 +61,7 @@ class CallGuard:
         spec = self._tools.get(name)
         if spec is None:
             raise InvalidInputError(
-                f"no tool named '{clip(name)}'",
+                f"no tool named {clip(name)}",
                 hint="call tools/list to see the tools; this server has " + ", ".join(self._tools),
             )
         if spec.writes and self._read_only:
@@ -191,7 +193,7 @@ def _filter_path(loc: list[str]) -> str:
         if part == "condition" or (path and path[-1] == part):
             continue
         path.append(part)
-    return clip(".".join(path))
+    return printable(".".join(path), _MAX_NAME_CHARS)
 
 
 _HINTS: dict[str, str] = {
@@ -266,5 +268,5 @@ def _missing(tool: str, arguments: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def clip(text: str) -> str:
-    """A name from the caller, short and on one line, to quote in a message."""
-    return one_line(text, _MAX_NAME_CHARS)
+    """A name from the caller, short, quoted and escaped (:func:`quoted`), to show in a message."""
+    return quoted(text, _MAX_NAME_CHARS)

@@ -32,6 +32,7 @@ from avala_mcp.contract import (
     PROFILE_MAX_TOP,
     SEGMENT_PATTERN,
     UUID_PATTERN,
+    name_problem,
 )
 from avala_mcp.filters import Condition as FilterCondition
 from avala_mcp.filters import FilterError, Group, Node, filter_to_json, parse_filter
@@ -54,6 +55,15 @@ Slug = Annotated[
 DatasetUid = Annotated[
     str, Field(pattern=UUID_PATTERN, description="UUID of the dataset the slice filters.")
 ]
+
+
+def _name_characters(name: str) -> str:
+    """A slice name, refused if it holds a character no name may (see ``name_problem``)."""
+    if (problem := name_problem(name)) is not None:
+        raise PydanticCustomError("name_characters", "{problem}", {"problem": problem})
+    return name
+
+
 SliceName = Annotated[
     str,
     Field(
@@ -61,6 +71,7 @@ SliceName = Annotated[
         max_length=NAME_MAX_LENGTH,
         description="Display name of the slice (1-255 characters, unique in its dataset).",
     ),
+    AfterValidator(_name_characters),
 ]
 Cursor = Annotated[
     str | None,

@@ -60,7 +60,7 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
         return await read(
             ctx,
             lambda client: describe_dataset(client, DescribeDatasetInput(dataset=uid)),
-            f"no dataset '{clip(uid)}'",
+            f"no dataset {clip(uid)}",
         )
 
     @server.resource(
@@ -74,7 +74,7 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
         return await read(
             ctx,
             lambda client: catalog.list_slices(client, ListSlicesInput(owner=owner)),
-            f"no owner '{clip(owner)}'",
+            f"no owner {clip(owner)}",
         )
 
     @server.resource(
@@ -88,7 +88,7 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
         return await read(
             ctx,
             lambda client: catalog.get_slice(client, GetSliceInput(owner=owner, slug=slug)),
-            f"no slice '{clip(slug)}' for owner '{clip(owner)}'",
+            f"no slice {clip(slug)} for owner {clip(owner)}",
         )
 
     @server.resource(
@@ -104,5 +104,5 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
             lambda client: catalog.list_slice_items(
                 client, ListSliceItemsInput(owner=owner, slug=slug)
             ),
-            f"no slice '{clip(slug)}' for owner '{clip(owner)}'",
+            f"no slice {clip(slug)} for owner {clip(owner)}",
         )
