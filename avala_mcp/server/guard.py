@@ -30,6 +30,7 @@ from avala_mcp.contract import SEGMENT_RE
 from avala_mcp.redaction import Redactor
 from avala_mcp.server.catalog import Consent, ToolSpec
 from avala_mcp.server.consent import unreadable_answer
+from avala_mcp.server.exits import scrubbed
 from avala_mcp.server.outputs import ToolOutput, compact_json
 
 logger = logging.getLogger(__name__)
@@ -99,8 +100,7 @@ class CallGuard:
         """``result`` without any known secret: a last line of defence, should one slip in."""
         if not self._redactor or not self._redactor.found_in(_searchable_text(result)):
             return result
-        logger.warning("a secret was scrubbed from a tool result")
-        return CallToolResult.model_validate(self._redactor.value(result.model_dump(by_alias=True)))
+        return scrubbed(self._redactor, result, "a tool result")
 
 
 def _decode_json_text(

@@ -9,7 +9,6 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from avala_mcp.client import AvalaClient
 from avala_mcp.client.errors import AvalaError, InvalidInputError, NotFoundError
-from avala_mcp.redaction import Redactor
 from avala_mcp.server import catalog
 from avala_mcp.server.completion import Owners
 from avala_mcp.server.exploring import describe_dataset
@@ -31,8 +30,12 @@ from avala_mcp.server.outputs import (
 from avala_mcp.server.state import RequestContext, ServerState, client_of
 
 
-def register_resources(server: MCPServer[ServerState], owners: Owners, redactor: Redactor) -> None:
-    """Register the templates; what they read is noted in ``owners``, scrubbed by ``redactor``."""
+def register_resources(server: MCPServer[ServerState], owners: Owners) -> None:
+    """Register the templates; what they read is noted in ``owners``.
+
+    Secrets are scrubbed from what they return, and from their errors, by
+    :meth:`AvalaServer.read_resource <avala_mcp.server.app.AvalaServer.read_resource>`.
+    """
 
     async def read(
         ctx: RequestContext, run: Callable[[AvalaClient], Awaitable[ToolOutput]], missing: str
@@ -43,10 +46,10 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
         except (NotFoundError, pydantic.ValidationError, InvalidInputError):
             raise ResourceNotFoundError(missing) from None
         except AvalaError as error:
-            raise ResourceError(redactor.text(error.message)) from None
+            raise ResourceError(error.message) from None
         payload = output.payload()
         owners.note(None, payload)
-        return redactor.text(compact_json(payload))
+        return compact_json(payload)
 
     @server.resource(
         DATASET_URI,
