@@ -137,3 +137,14 @@ async def test_a_name_stored_by_old_code_is_shown_escaped_and_can_be_deleted(
     assert question.startswith("Delete the slice acme-ai/doomed (")
     assert "<U+202E>" in question
     assert not await exists(mcp_server, mode)
+
+
+async def test_the_client_shows_a_refused_owner_or_slug_escaped(
+    local_app: Any, local_api_key: str
+) -> None:
+    transport = httpx.ASGITransport(app=local_app)
+    async with AvalaClient(local_api_key, LOCAL_BASE_URL, transport=transport) as client:
+        with pytest.raises(InvalidInputError) as raised:
+            await client.get_slice("acme-ai", SPOOF)
+    assert "<U+202E>" in raised.value.message
+    assert "\u202e" not in raised.value.message
