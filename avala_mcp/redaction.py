@@ -36,13 +36,13 @@ _ESCAPE_DEPTH = 2
 _ENCODED_TOKEN = re.compile(r"[^\s\"'<>]*%[0-9A-Fa-f]{2}[^\s\"'<>]*")
 
 
-def _encoded_tokens(text: str) -> list[str]:
-    return _ENCODED_TOKEN.findall(text) if "%" in text else []
-
-
 def _decodings(token: str) -> list[str]:
-    """``token`` percent-decoded once, twice, ... as deep as escapes are followed."""
-    decodings = []
+    """``token`` percent-decoded once, twice, ... as deep as escapes are followed (none if it
+    holds no escape). Decoding is local to each escape, so decoding a whole text shows every
+    secret that decoding its words one by one would."""
+    decodings: list[str] = []
+    if "%" not in token:
+        return decodings
     for _ in range(_ESCAPE_DEPTH):
         token = unquote_plus(token)
         decodings.append(token)
@@ -72,9 +72,7 @@ class Redactor:
 
     def found_in(self, text: str) -> bool:
         """Whether any secret appears in ``text``, percent-encoded in any way or not."""
-        return self._found(text) or any(
-            self._found(decoded) for token in _encoded_tokens(text) for decoded in _decodings(token)
-        )
+        return self._found(text) or self._found_encoded(text)
 
     def text(self, text: str) -> str:
         """``text`` with every secret replaced.
@@ -85,12 +83,15 @@ class Redactor:
         decoded with the secret replaced.
         """
         text = self._replaced(text)
-        if "%" not in text:
+        if not self._found_encoded(text):
             return text
         return _ENCODED_TOKEN.sub(self._replaced_token, text)
 
     def _found(self, text: str) -> bool:
         return any(secret in text for secret in self._secrets)
+
+    def _found_encoded(self, text: str) -> bool:
+        return any(self._found(decoded) for decoded in _decodings(text))
 
     def _replaced(self, text: str) -> str:
         for secret in self._secrets:
