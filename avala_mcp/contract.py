@@ -9,6 +9,7 @@ embedded API enforces them, so all three accept and refuse the same things. See
 from __future__ import annotations
 
 import re
+import unicodedata
 
 #: Where Avala's cloud API lives; ``AVALA_BASE_URL`` overrides it.
 DEFAULT_BASE_URL = "https://api.avala.ai/api/v1"
@@ -36,6 +37,22 @@ RESERVED_SEGMENTS = {"owner": "dataset", "slug": "list"}
 #: Length bounds of a slice name (seed: 1-255 characters).
 NAME_MIN_LENGTH = 1
 NAME_MAX_LENGTH = 255
+#: Unicode categories no name may hold: controls (Cc), format characters (Cf: bidi overrides
+#: such as U+202E, zero-width ones), line and paragraph separators (Zl, Zp), which can make two
+#: names look alike or rewrite the text around a name on screen, and lone surrogates (Cs), which
+#: are not text. Private-use (Co) and unassigned (Cn) characters show as a visible glyph or box
+#: and move nothing, and refusing Cn would tie validity to the Unicode version: both allowed.
+NAME_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+def name_problem(name: str) -> str | None:
+    """What is wrong with the characters of ``name`` (as ``U+XXXX``, never raw), None if nothing."""
+    refused = sorted({c for c in name if unicodedata.category(c) in NAME_REFUSED_CATEGORIES})
+    if not refused:
+        return None
+    shown = ", ".join(f"U+{ord(c):04X}" for c in refused[:5]) + ", ..." * (len(refused) > 5)
+    return f"may not contain control, format or separator characters (found {shown})"
+
 
 # Bounds of a slice filter (docs/contracts.md, the filter language): the parser in
 # avala_mcp.filters enforces them for the tools and the embedded API alike.

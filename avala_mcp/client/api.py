@@ -32,6 +32,7 @@ from avala_mcp.contract import (
     PROFILE_DEFAULT_TOP,
     PROFILE_MAX_FIELDS,
     PROFILE_MAX_TOP,
+    name_problem,
 )
 from avala_mcp.filters import Condition, Group, Node, Not
 from avala_mcp.settings import DEFAULT_SAMPLE_ITEMS, Settings
@@ -208,7 +209,11 @@ class AvalaClient:
         """Whether ``name`` may name a new slice (of ``dataset``), and the slug it would get.
 
         An invalid name is an answer (``valid=False`` with the API's reasons), not an error.
+        A name holding a character no name may (``name_problem``) is answered so here, without
+        asking: the API refuses it alike, and a lone surrogate could not even be sent.
         """
+        if isinstance(name, str) and (problem := name_problem(name)) is not None:
+            return NameValidation(valid=False, name=name, reasons=[f"Name {problem}."])
         args = Arguments()
         body: dict[str, Any] = {"name": args.text("name", name)}
         if dataset is not None:

@@ -1,7 +1,8 @@
 """Checking a call's arguments before any request is sent.
 
 Every problem of one call is collected, then raised as one :class:`InvalidInputError` whose
-``fields`` name each refused argument. A refused value is shown short, and only by ``repr``.
+``fields`` name each refused argument. A refused value is shown short: text quoted, its hidden
+characters as ``<U+XXXX>`` (``quoted``), anything else by ``repr``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from avala_mcp.client.errors import InvalidInputError
+from avala_mcp.client.errors import InvalidInputError, quoted
 from avala_mcp.client.paging import cursor_params
 from avala_mcp.contract import (
     MAX_LIMIT,
@@ -22,6 +23,7 @@ from avala_mcp.contract import (
     RESERVED_SEGMENTS,
     SEGMENT_RE,
     UUID_RE,
+    name_problem,
 )
 from avala_mcp.filters import FilterError, parse_filter
 
@@ -79,6 +81,9 @@ class Arguments:
                 "name",
                 f"got {_show(value)}; expected {NAME_MIN_LENGTH}-{NAME_MAX_LENGTH} characters",
             )
+            return ""
+        if (problem := name_problem(value)) is not None:
+            self.refuse("name", problem)
             return ""
         return value
 
@@ -190,6 +195,8 @@ def path_problem(path: Any) -> str | None:
 
 
 def _show(value: Any) -> str:
-    """A short, safe rendering of a refused argument."""
+    """A short, safe rendering of a refused argument (text quoted as every message quotes it)."""
+    if isinstance(value, str):
+        return quoted(value, 57)
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

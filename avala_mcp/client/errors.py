@@ -285,5 +285,26 @@ def one_line(text: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
     return line[: limit - 1].rstrip() + "…"
 
 
+def printable(text: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
+    """``text`` (at most ``limit`` of its characters) safe to show in a message.
+
+    Each character that is not plainly printable (a control, a format character such as the
+    bidi override U+202E or a zero-width one, a line or paragraph separator, any space but
+    ' ') shows as ``<U+XXXX>``, so it can neither hide nor reorder the text around it.
+    """
+    shown = "".join(c if c.isprintable() else f"<U+{ord(c):04X}>" for c in text[:limit])
+    return shown + "…" * (len(text) > limit)
+
+
+def quoted(text: str, limit: int = 64) -> str:
+    """``text`` from a user, in single quotes for a message, shown as :func:`printable` does.
+
+    A quote or backslash in it is escaped, so that it cannot close the quotes and pass its
+    own words off as the message's (a fake target or item count in a question).
+    """
+    escaped = text[:limit].replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{printable(escaped, 2 * limit)}{'…' * (len(text) > limit)}'"
+
+
 def _format_seconds(seconds: float) -> str:
     return f"{seconds:g} s"

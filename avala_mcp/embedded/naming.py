@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from avala_mcp.contract import name_problem
+
 MAX_NAME_LENGTH = 255
 MAX_SLUG_LENGTH = 100
 # Path segments the router gives another meaning (``/slices/{owner}/list/``), never a slug.
 RESERVED_SLUGS = frozenset({"list"})
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NON_SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
@@ -25,8 +26,10 @@ def check_name(raw: object) -> tuple[str | None, list[str]]:
     errors = []
     if len(name) > MAX_NAME_LENGTH:
         errors.append(f"Ensure this field has no more than {MAX_NAME_LENGTH} characters.")
-    if _CONTROL_RE.search(name):
-        errors.append("Name may not contain control characters.")
+    # The whole text as sent, not the trimmed name: the client and the tools judge it so, and a
+    # separator trimmed off the end is as much a mistake as one inside.
+    if (problem := name_problem(raw)) is not None:
+        errors.append(f"Name {problem}.")
     return (None, errors) if errors else (name, [])
 
 

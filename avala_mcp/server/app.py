@@ -7,15 +7,18 @@ turned into the structured payload of ``docs/contracts.md``, and known secrets s
 whatever goes back to the client. Only the SDK's public API is used (``tests/test_sdk_public_api``).
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pydantic
 from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult, Tool
+from pydantic import AnyUrl
 
 from avala_mcp import __version__
 from avala_mcp.client import AvalaClient
@@ -24,6 +27,7 @@ from avala_mcp.redaction import Redactor
 from avala_mcp.server import catalog
 from avala_mcp.server.catalog import TOOLS
 from avala_mcp.server.completion import Owners, register_completion
+from avala_mcp.server.exits import resource_failure, scrubbed, scrubbed_error
 from avala_mcp.server.guard import CallGuard, bad_fields, clip
 from avala_mcp.server.prompts import PROMPTS, register_prompts
 from avala_mcp.server.resources import register_resources
@@ -114,8 +118,8 @@ class AvalaServer(MCPServer[ServerState]):
             finally:
                 await state.aclose()
 
-        # Results carry JSON, where a key holding quotes or backslashes shows escaped.
-        redactor = Redactor((settings.api_key, settings.auth_token), json_escaped=True)
+        redactor = Redactor((settings.api_key, settings.auth_token))
+        self._redactor = redactor
         self._guard = CallGuard(TOOLS, read_only=settings.read_only, redactor=redactor)
         self._owners = Owners(settings.default_owner)
         self._prompts = {spec.name: spec for spec in PROMPTS}
@@ -131,7 +135,7 @@ class AvalaServer(MCPServer[ServerState]):
         # Read-only: the write tools are not offered (and the guard refuses a call to one).
         register_tools(self, (s for s in TOOLS if not (settings.read_only and s.writes)))
         register_prompts(self, PROMPTS)
-        register_resources(self, self._owners, redactor)
+        register_resources(self, self._owners)
         register_completion(self, self._owners, settings.default_owner)
 
     # --- tools ----------------------------------------------------------------------------------
@@ -163,7 +167,28 @@ class AvalaServer(MCPServer[ServerState]):
             result = self._guard.scrub(result)
         return result
 
-    # --- prompts --------------------------------------------------------------------------------
+    # --- resources and prompts: what they return, and their errors, scrubbed of secrets --------
+    # A caller may send a secret itself (a URI with the key as its slug, a goal quoting it),
+    # which a not-found message or a prompt's text would repeat. Scrubbed here, around the SDK,
+    # so that no resource or prompt can skip it.
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[ServerState, Any] | None = None
+    ) -> Iterable[Any] | InputRequiredResult:
+        try:
+            contents = await super().read_resource(uri, context)
+        except ResourceError as exc:
+            raise resource_failure(self._redactor, str(uri), exc) from None
+        except Exception as exc:
+            raise scrubbed_error(self._redactor, exc) from None
+        if isinstance(contents, InputRequiredResult):
+            return contents
+        return [
+            replace(part, content=self._redactor.text(part.content))
+            if isinstance(part.content, str)
+            else part
+            for part in contents
+        ]
 
     async def get_prompt(
         self,
@@ -171,12 +196,26 @@ class AvalaServer(MCPServer[ServerState]):
         arguments: dict[str, Any] | None = None,
         context: Context[ServerState, Any] | None = None,
     ) -> GetPromptResult | InputRequiredResult:
+        try:
+            result = await self._prompt(name, arguments, context)
+        except Exception as exc:
+            raise scrubbed_error(self._redactor, exc) from None
+        if isinstance(result, InputRequiredResult):
+            return result
+        return scrubbed(self._redactor, result, "a prompt")
+
+    async def _prompt(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None,
+        context: Context[ServerState, Any] | None,
+    ) -> GetPromptResult | InputRequiredResult:
         # Checked here: past this point the SDK hides the reason on the 2026-07-28 protocol.
         spec = self._prompts.get(name)
         if spec is None:
             raise MCPError(
                 code=INVALID_PARAMS,
-                message=f"no prompt named '{clip(name)}'; prompts: {', '.join(self._prompts)}",
+                message=f"no prompt named {clip(name)}; prompts: {', '.join(self._prompts)}",
             )
         try:
             spec.input_model.model_validate(arguments or {})

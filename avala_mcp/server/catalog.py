@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcp.types import ToolAnnotations
 
@@ -147,6 +147,26 @@ class Consent(Enum):
     DECLINED = "declined"
     CANCELLED = "cancelled"
     MISSING = "missing"
+    #: An answer that is not a confirmation: accepted with no content, or anything but JSON true.
+    UNCLEAR = "unclear"
+
+
+_NOT_DELETED = {
+    Consent.DECLINED: "the user declined the deletion",
+    Consent.CANCELLED: "the user cancelled the deletion",
+    Consent.UNCLEAR: "not confirmed: the user's answer was not a confirmation (only "
+    "confirm: true is one)",
+}
+
+
+def not_deleted(args: DeleteSliceInput, consent: Consent) -> Deletion:
+    """What delete_slice returns when the user did not confirm: nothing deleted, and why."""
+    return Deletion(
+        deleted=False,
+        owner=args.owner,
+        slug=args.slug,
+        message=f"{_NOT_DELETED[consent]}; nothing was deleted",
+    )
 
 
 async def delete_slice(client: AvalaClient, args: DeleteSliceInput, consent: Consent) -> Deletion:
@@ -158,12 +178,7 @@ async def delete_slice(client: AvalaClient, args: DeleteSliceInput, consent: Con
             f"slug='{args.slug}', confirm='{target}')",
         )
     if consent is not Consent.GIVEN:
-        return Deletion(
-            deleted=False,
-            owner=args.owner,
-            slug=args.slug,
-            message=f"the user {consent.value} the deletion; nothing was deleted",
-        )
+        return not_deleted(args, consent)
     await client.delete_slice(args.owner, args.slug)
     return Deletion(deleted=True, owner=args.owner, slug=args.slug)
 
@@ -180,8 +195,10 @@ class ToolSpec:
     """One MCP tool, declared once.
 
     ``run`` takes the client and the validated input; a destructive tool's ``run`` also takes the
-    user's :class:`Consent`, which the server obtains before calling it, and show_items' the
-    server's :class:`~avala_mcp.client.media.MediaFetcher`.
+    user's :class:`Consent`, which the server obtains before calling it, and ``unconfirmed``
+    is its output when the user's answer could not even be read as one (see
+    :func:`avala_mcp.server.consent.unreadable_answer`); show_items' takes the server's
+    :class:`~avala_mcp.client.media.MediaFetcher`.
     """
 
     name: str
@@ -191,6 +208,7 @@ class ToolSpec:
     input_model: type[ToolInput]
     output_model: type[ToolOutput]
     run: Callable[..., Awaitable[ToolOutput]]
+    unconfirmed: Callable[[Any, Consent], ToolOutput] | None = None
 
     @property
     def writes(self) -> bool:
@@ -369,6 +387,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         input_model=DeleteSliceInput,
         output_model=Deletion,
         run=delete_slice,
+        unconfirmed=not_deleted,
     ),
 )
 

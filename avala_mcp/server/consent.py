@@ -13,14 +13,22 @@ from mcp.server.mcpserver import (
     Elicit,
     ElicitationResult,
 )
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 
-from avala_mcp.client.errors import one_line
+from avala_mcp.client.errors import quoted
 from avala_mcp.server.catalog import Consent
 from avala_mcp.server.state import RequestContext, client_of
 
 
 class ConfirmDeletion(pydantic.BaseModel):
-    """What the user is asked before a deletion."""
+    """What the user is asked before a deletion.
+
+    Strict: only JSON ``true`` confirms. Lax validation would take ``"yes"``, ``"true"``, ``1``
+    or ``"on"`` for true and delete; strictly, those fail the form, and an answer that fails it
+    is :data:`~avala_mcp.server.catalog.Consent.UNCLEAR` (see :func:`unreadable_answer`).
+    """
+
+    model_config = pydantic.ConfigDict(strict=True)
 
     confirm: bool = pydantic.Field(description="Delete it?")
 
@@ -42,9 +50,11 @@ async def ask_consent(
     target = await client_of(ctx).get_slice(owner, slug)
     if not can_elicit(ctx):
         return ConfirmDeletion(confirm=confirm == f"{owner}/{slug}")
+    # The facts first and the name (the one part the user's text can choose) last, quoted so
+    # that no character of it can hide, reorder or pose as the question's own words.
     return Elicit(
-        f"Delete the slice '{one_line(target.name)}' ({owner}/{slug}, {target.item_count} "
-        "items)? Its dataset's items are kept, but the slice cannot be restored.",
+        f"Delete the slice {owner}/{slug} ({target.item_count} items), named "
+        f"{quoted(target.name)}? Its dataset's items are kept, but the slice cannot be restored.",
         ConfirmDeletion,
     )
 
@@ -56,3 +66,18 @@ def consent(answer: ElicitationResult[ConfirmDeletion], ctx: RequestContext) -> 
             return Consent.GIVEN
         return Consent.DECLINED if can_elicit(ctx) else Consent.MISSING
     return Consent.CANCELLED if isinstance(answer, CancelledElicitation) else Consent.DECLINED
+
+
+def unreadable_answer(exc: BaseException) -> bool:
+    """Whether ``exc`` is the SDK refusing the user's answer to a resolver's question.
+
+    An answer accepted with no content, or with content the form does not take (``{}``,
+    ``{"confirm": "yes"}``), makes the SDK's resolver raise a deliberate ToolError, which the
+    tool call wraps in another; the tool body never runs. A crash is an UnexpectedToolError,
+    and the tools themselves raise AvalaErrors, never ToolError, so this is the answer alone.
+    """
+    return (
+        isinstance(exc, ToolError)
+        and not isinstance(exc, UnexpectedToolError)
+        and isinstance(exc.__cause__, ToolError)
+    )

@@ -23,10 +23,14 @@ from avala_mcp.client.errors import (
     ServerError,
     failure_payload,
     one_line,
+    printable,
+    quoted,
 )
 from avala_mcp.contract import SEGMENT_RE
 from avala_mcp.redaction import Redactor
-from avala_mcp.server.catalog import ToolSpec
+from avala_mcp.server.catalog import Consent, ToolSpec
+from avala_mcp.server.consent import unreadable_answer
+from avala_mcp.server.exits import scrubbed
 from avala_mcp.server.outputs import ToolOutput, compact_json
 
 logger = logging.getLogger(__name__)
@@ -58,7 +62,7 @@ class CallGuard:
         spec = self._tools.get(name)
         if spec is None:
             raise InvalidInputError(
-                f"no tool named '{clip(name)}'",
+                f"no tool named {clip(name)}",
                 hint="call tools/list to see the tools; this server has " + ", ".join(self._tools),
             )
         if spec.writes and self._read_only:
@@ -79,7 +83,16 @@ class CallGuard:
         return decoded
 
     def failure(self, name: str, arguments: Mapping[str, Any], exc: Exception) -> CallToolResult:
-        """The structured failure a call to ``name`` that raised ``exc`` returns."""
+        """The structured failure a call to ``name`` that raised ``exc`` returns.
+
+        A tool that asks the user, given an answer that is no confirmation, did nothing: that is
+        its ``unconfirmed`` output, not a failure (and never the server error of a crash).
+        """
+        spec = self._tools.get(name)
+        if spec is not None and spec.unconfirmed is not None and unreadable_answer(exc):
+            logger.warning("%s: the user's answer was not a confirmation; nothing done", name)
+            args = spec.input_model.model_validate(_decode_json_text(spec.input_model, arguments))
+            return success(spec.unconfirmed(args, Consent.UNCLEAR))
         error = _explain(_as_avala_error(name, exc), name, arguments)
         return tool_result(failure_payload(error), is_error=True)
 
@@ -87,8 +100,7 @@ class CallGuard:
         """``result`` without any known secret: a last line of defence, should one slip in."""
         if not self._redactor or not self._redactor.found_in(_searchable_text(result)):
             return result
-        logger.warning("a secret was scrubbed from a tool result")
-        return CallToolResult.model_validate(self._redactor.value(result.model_dump(by_alias=True)))
+        return scrubbed(self._redactor, result, "a tool result")
 
 
 def _decode_json_text(
@@ -100,7 +112,8 @@ def _decode_json_text(
     tool arguments: text for an argument that is not plain text is decoded, unless it decodes to
     a string or a number (which validation converts, if the argument takes one, as it is).
     Applied here, and the decoded arguments handed on, so the guard judges exactly what the tool
-    is given.
+    is given. Text never becomes a number or a boolean here: ``"5"`` stays text, which the
+    strict input models refuse for an integer argument.
     """
     fields = model.model_fields
     decoded = dict(arguments)
@@ -184,7 +197,7 @@ def _filter_path(loc: list[str]) -> str:
         if part == "condition" or (path and path[-1] == part):
             continue
         path.append(part)
-    return clip(".".join(path))
+    return printable(".".join(path), _MAX_NAME_CHARS)
 
 
 _HINTS: dict[str, str] = {
@@ -259,5 +272,5 @@ def _missing(tool: str, arguments: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def clip(text: str) -> str:
-    """A name from the caller, short and on one line, to quote in a message."""
-    return one_line(text, _MAX_NAME_CHARS)
+    """A name from the caller, short, quoted and escaped (:func:`quoted`), to show in a message."""
+    return quoted(text, _MAX_NAME_CHARS)

@@ -34,6 +34,7 @@ from avala_mcp.contract import (
     PROFILE_MAX_TOP,
     SEGMENT_PATTERN,
     UUID_PATTERN,
+    name_problem,
 )
 from avala_mcp.filters import Condition as FilterCondition
 from avala_mcp.filters import FilterError, Group, Node, filter_to_json, parse_filter
@@ -56,6 +57,15 @@ Slug = Annotated[
 DatasetUid = Annotated[
     str, Field(pattern=UUID_PATTERN, description="UUID of the dataset the slice filters.")
 ]
+
+
+def _name_characters(name: str) -> str:
+    """A slice name, refused if it holds a character no name may (see ``name_problem``)."""
+    if (problem := name_problem(name)) is not None:
+        raise PydanticCustomError("name_characters", "{problem}", {"problem": problem})
+    return name
+
+
 SliceName = Annotated[
     str,
     Field(
@@ -63,6 +73,7 @@ SliceName = Annotated[
         max_length=NAME_MAX_LENGTH,
         description="Display name of the slice (1-255 characters, unique in its dataset).",
     ),
+    AfterValidator(_name_characters),
 ]
 Cursor = Annotated[
     str | None,
@@ -137,9 +148,14 @@ Sample = Annotated[
 
 
 class ToolInput(BaseModel):
-    """Base of the tool inputs: an unknown argument is a mistake worth reporting, not ignoring."""
+    """Base of the tool inputs: an unknown argument is a mistake worth reporting, not ignoring.
 
-    model_config = ConfigDict(extra="forbid")
+    Strict, so that every argument takes only its own JSON type: an integer (``limit``, ``top``,
+    ``sample``) is a JSON integer, never ``true``, ``"5"`` or ``5.0``, which lax validation would
+    quietly turn into a number. Arguments arrive as parsed JSON, so a JSON integer is an ``int``.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- the filter ---------------------------------------------------------------------------------

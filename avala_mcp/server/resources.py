@@ -9,7 +9,6 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from avala_mcp.client import AvalaClient
 from avala_mcp.client.errors import AvalaError, InvalidInputError, NotFoundError
-from avala_mcp.redaction import Redactor
 from avala_mcp.server import catalog
 from avala_mcp.server.completion import Owners
 from avala_mcp.server.exploring import describe_dataset
@@ -31,8 +30,12 @@ from avala_mcp.server.outputs import (
 from avala_mcp.server.state import RequestContext, ServerState, client_of
 
 
-def register_resources(server: MCPServer[ServerState], owners: Owners, redactor: Redactor) -> None:
-    """Register the templates; what they read is noted in ``owners``, scrubbed by ``redactor``."""
+def register_resources(server: MCPServer[ServerState], owners: Owners) -> None:
+    """Register the templates; what they read is noted in ``owners``.
+
+    Secrets are scrubbed from what they return, and from their errors, by
+    :meth:`AvalaServer.read_resource <avala_mcp.server.app.AvalaServer.read_resource>`.
+    """
 
     async def read(
         ctx: RequestContext, run: Callable[[AvalaClient], Awaitable[ToolOutput]], missing: str
@@ -43,10 +46,10 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
         except (NotFoundError, pydantic.ValidationError, InvalidInputError):
             raise ResourceNotFoundError(missing) from None
         except AvalaError as error:
-            raise ResourceError(redactor.text(error.message)) from None
+            raise ResourceError(error.message) from None
         payload = output.payload()
         owners.note(None, payload)
-        return redactor.text(compact_json(payload))
+        return compact_json(payload)
 
     @server.resource(
         DATASET_URI,
@@ -60,7 +63,7 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
         return await read(
             ctx,
             lambda client: describe_dataset(client, DescribeDatasetInput(dataset=uid)),
-            f"no dataset '{clip(uid)}'",
+            f"no dataset {clip(uid)}",
         )
 
     @server.resource(
@@ -74,7 +77,7 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
         return await read(
             ctx,
             lambda client: catalog.list_slices(client, ListSlicesInput(owner=owner)),
-            f"no owner '{clip(owner)}'",
+            f"no owner {clip(owner)}",
         )
 
     @server.resource(
@@ -88,7 +91,7 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
         return await read(
             ctx,
             lambda client: catalog.get_slice(client, GetSliceInput(owner=owner, slug=slug)),
-            f"no slice '{clip(slug)}' for owner '{clip(owner)}'",
+            f"no slice {clip(slug)} for owner {clip(owner)}",
         )
 
     @server.resource(
@@ -104,5 +107,5 @@ def register_resources(server: MCPServer[ServerState], owners: Owners, redactor:
             lambda client: catalog.list_slice_items(
                 client, ListSliceItemsInput(owner=owner, slug=slug)
             ),
-            f"no slice '{clip(slug)}' for owner '{clip(owner)}'",
+            f"no slice {clip(slug)} for owner {clip(owner)}",
         )

@@ -251,7 +251,11 @@ async def test_bad_filter_is_a_field_error(local_http: httpx.AsyncClient) -> Non
         ),
         (
             {"name": "a\nb", "dataset": DEMO_DATASET_UID},
-            {"name": ["Name may not contain control characters."]},
+            {
+                "name": [
+                    "Name may not contain control, format or separator characters (found U+000A)."
+                ]
+            },
         ),
         (
             {"name": "ok", "dataset": DEMO_DATASET_UID, "description": 3},

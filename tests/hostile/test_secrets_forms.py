@@ -121,9 +121,13 @@ def test_api_access_lines_carry_no_form_of_its_key(tmp_path: Path) -> None:
             path = f"{base}/slices/{DEMO_ORG}/{quote(KEY, safe='')}/"
             assert http.get(path, headers={"X-Avala-Api-Key": KEY}).status_code in (400, 404)
             assert http.get(f"{base}/slices/{DEMO_ORG}/list/?q={quote_plus(KEY)}").status_code
+            # Encoded as no escaping function would: every character, lowercase hex digits.
+            every = "".join(f"%{byte:02x}" for byte in KEY.encode())
+            assert http.get(f"{base}/slices/{DEMO_ORG}/list/?k={every}&n=1").status_code
     err = running.rest_of_stderr()
     assert f"GET /api/v1/slices/{DEMO_ORG}/{REDACTED}/" in err
-    for form in forms_of(KEY):
+    assert f"?k={REDACTED}&n=1" in err
+    for form in [*forms_of(KEY), every]:
         assert form not in err, form
 
 
