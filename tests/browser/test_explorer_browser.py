@@ -210,5 +210,13 @@ async def test_the_app_shows_real_thumbnails(host: Host) -> None:
     assert host.requests == [], "the page reached the network"
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
         await app.locator(".chart").first.wait_for()
-        await host.page.locator("#app").screenshot(path=str(SCREENSHOT))
+        await app.locator("#next").wait_for()
+        # Chromium paints only the part of a frame inside the viewport: make room for all of it.
+        await host.page.set_viewport_size({"width": 960, "height": 2000})
+        # The frame as tall as the app last said it is, so the picture holds all of it.
+        await host.page.wait_for_function(
+            "() => { const s = window.host.sizes.at(-1);"
+            " return s && document.getElementById('app').offsetHeight === s.height; }"
+        )
+        await host.page.locator("#app").screenshot(path=str(SCREENSHOT), animations="disabled")
     print(json.dumps({"thumbnails": len(widths)}))
