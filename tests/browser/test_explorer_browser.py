@@ -8,7 +8,6 @@ README's ``docs/explorer.png`` from the thumbnail test.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -207,7 +206,6 @@ async def test_the_app_shows_real_thumbnails(host: Host) -> None:
     assert set(sources) == {"data:image/"}
     shown = [c for c in await host.calls() if c["name"] == "show_items"]
     assert [c["arguments"].get("limit") for c in shown] == [6, 2]
-    assert host.requests == [], "the page reached the network"
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
         await app.locator(".chart").first.wait_for()
         await app.locator("#next").wait_for()
@@ -219,4 +217,25 @@ async def test_the_app_shows_real_thumbnails(host: Host) -> None:
             " return s && document.getElementById('app').offsetHeight === s.height; }"
         )
         await host.page.locator("#app").screenshot(path=str(SCREENSHOT), animations="disabled")
-    print(json.dumps({"thumbnails": len(widths)}))
+
+    # A bar's preview shows the filter's own items, with their images, from show_items.
+    await app.locator(".chart[data-path='metadata.weather'] .bar").first.click()
+    await app.locator("#title", has_text="Filter preview").wait_for()
+    await host.page.wait_for_function(
+        "() => window.host.calls.some(c => c.name === 'show_items' && c.arguments.dataset)"
+    )
+    # The grid and its images are put in place in one go, once show_items has answered.
+    await app.locator(".thumb img").first.wait_for()
+    shown_uids = await uids(host)
+    assert shown_uids
+    widths = await app.locator(".thumb img").evaluate_all(
+        "imgs => Promise.all(imgs.map(i => i.decode().then(() => i.naturalWidth)))"
+    )
+    assert len(widths) == len(shown_uids)
+    assert all(width > 0 for width in widths), widths
+    [preview] = [c for c in await host.calls() if c["name"] == "preview_slice"]
+    shown = [c for c in await host.calls() if c["name"] == "show_items"]
+    by_filter = [c for c in shown if c["arguments"].get("dataset")]
+    assert len(by_filter) == 1
+    assert by_filter[0]["arguments"]["filter"] == preview["arguments"]["filter"]
+    assert host.requests == [], "the page reached the network"
