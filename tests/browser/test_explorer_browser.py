@@ -81,14 +81,16 @@ def wire(result: CallToolResult) -> dict[str, Any]:
     return dumped
 
 
-async def start(host: Host, tool: str, arguments: dict[str, Any], theme: str = "light") -> Any:
+async def start(
+    host: Host, tool: str, arguments: dict[str, Any], theme: str = "light", *, fails: bool = False
+) -> Any:
     """Call ``tool`` as a model would, then hand the app its input and result, as a host does."""
     read = await host.client.read_resource(explorer.URI)
     [content] = read.contents
     assert isinstance(content, TextResourceContents)
     assert content.mime_type == APP_MIME_TYPE
     result = await host.client.call_tool(tool, arguments)
-    assert not result.is_error
+    assert result.is_error is fails
     await host.page.evaluate(
         "args => startHost(args)",
         {
@@ -186,6 +188,16 @@ async def test_the_app_follows_the_host_theme(host: Host) -> None:
     light = await app.locator("body").evaluate("b => getComputedStyle(b).backgroundColor")
     assert dark != light
     assert light == "rgb(255, 255, 255)"
+
+
+async def test_the_app_shows_a_failure_with_its_hint(host: Host) -> None:
+    await start(host, "describe_slice", {"owner": DEMO_ORG, "slug": "no-such-slice"}, fails=True)
+    error = host.app.locator("#error.shown")
+    await error.wait_for()
+    text = await error.inner_text()
+    assert text.startswith("not_found: ")
+    assert "no-such-slice" in text
+    assert "Next: call list_slices" in text
 
 
 async def test_the_app_shows_real_thumbnails(host: Host) -> None:
