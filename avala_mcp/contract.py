@@ -41,7 +41,14 @@ NAME_MAX_LENGTH = 255
 # avala_mcp.filters enforces them for the tools and the embedded API alike.
 FILTER_MAX_DEPTH = 8
 FILTER_MAX_CONDITIONS = 64
+#: ``contains`` searches lists (SQLite's json_each), many times the cost of any other test.
+FILTER_MAX_CONTAINS = 8
 FILTER_MAX_VALUE_BYTES = 1024
+#: A condition's field path, in characters (the tools' schema advertises it as maxLength).
+FILTER_MAX_PATH_LENGTH = 200
+#: The whole filter as compact UTF-8 JSON: small enough that a page of slices stays small and
+#: the costliest filter stays fast (``benchmarks/worst_filter.py``).
+FILTER_MAX_BYTES = 16 * 1024
 
 # The dataset endpoints and the embedded API's profile extension (``docs/contracts.md``).
 DATASET_DEFAULT_LIMIT = 20

@@ -16,11 +16,21 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-from avala_mcp.contract import FILTER_MAX_CONDITIONS, FILTER_MAX_DEPTH, FILTER_MAX_VALUE_BYTES
+from avala_mcp.contract import (
+    FILTER_MAX_BYTES,
+    FILTER_MAX_CONDITIONS,
+    FILTER_MAX_CONTAINS,
+    FILTER_MAX_DEPTH,
+    FILTER_MAX_PATH_LENGTH,
+    FILTER_MAX_VALUE_BYTES,
+)
 
 MAX_DEPTH = FILTER_MAX_DEPTH
 MAX_CONDITIONS = FILTER_MAX_CONDITIONS
+MAX_CONTAINS = FILTER_MAX_CONTAINS
 MAX_VALUE_BYTES = FILTER_MAX_VALUE_BYTES
+MAX_PATH_LENGTH = FILTER_MAX_PATH_LENGTH
+MAX_BYTES = FILTER_MAX_BYTES
 
 COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte")
 OPERATORS = (*COMPARISONS, "in", "nin", "contains", "exists")
@@ -75,10 +85,20 @@ class Not:
 Node: TypeAlias = Condition | Group | Not
 
 
-def parse_filter(raw: object) -> Node:
-    """Validate a filter as decoded from JSON; raise FilterError naming the bad path."""
-    counter = [0]
-    return _parse(raw, "", 1, counter)
+def parse_filter(raw: object, *, stored: bool = False) -> Node:
+    """Validate a filter as decoded from JSON; raise FilterError naming the bad path.
+
+    ``stored`` reads back a filter a database already holds: one an older version may have
+    accepted past today's size bounds (path length, value and total size), which bound what a
+    caller may send, not what a slice may keep. Its shape is checked all the same.
+    """
+    counter = [0, 0]  # conditions, and those of them that are 'contains'
+    node = _parse(raw, "", 1, counter, bounded=not stored)
+    if not stored:
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > MAX_BYTES:
+            raise FilterError(f"filter: filter is {size} bytes of JSON, over {MAX_BYTES}")
+    return node
 
 
 def filter_to_json(node: Node) -> dict[str, Any]:
@@ -99,7 +119,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _parse(raw: object, path: str, depth: int, counter: list[int]) -> Node:
+def _parse(raw: object, path: str, depth: int, counter: list[int], *, bounded: bool) -> Node:
     if depth > MAX_DEPTH:
         raise FilterError(f"{_at(path)}: filter is nested deeper than {MAX_DEPTH} levels")
     if not isinstance(raw, dict):
@@ -118,24 +138,31 @@ def _parse(raw: object, path: str, depth: int, counter: list[int]) -> Node:
         kind = combinators[0]
         inner_path = _join(path, kind)
         if kind == "not":
-            return Not(_parse(raw["not"], inner_path, depth + 1, counter))
+            return Not(_parse(raw["not"], inner_path, depth + 1, counter, bounded=bounded))
         children = raw[kind]
         if not isinstance(children, list) or not children:
             raise FilterError(f"{inner_path}: expected a non-empty list of filters")
         return Group(
             "and" if kind == "and" else "or",
             tuple(
-                _parse(child, f"{inner_path}[{index}]", depth + 1, counter)
+                _parse(child, f"{inner_path}[{index}]", depth + 1, counter, bounded=bounded)
                 for index, child in enumerate(children)
             ),
         )
     counter[0] += 1
     if counter[0] > MAX_CONDITIONS:
         raise FilterError(f"{_at(path)}: filter has more than {MAX_CONDITIONS} conditions")
-    return _parse_condition(raw, path)
+    condition = _parse_condition(raw, path, bounded)
+    if condition.op == "contains":
+        counter[1] += 1
+        if bounded and counter[1] > MAX_CONTAINS:
+            raise FilterError(
+                f"{_at(path)}: filter has more than {MAX_CONTAINS} 'contains' conditions"
+            )
+    return condition
 
 
-def _parse_condition(raw: dict[str, Any], path: str) -> Condition:
+def _parse_condition(raw: dict[str, Any], path: str, bounded: bool) -> Condition:
     unknown = sorted(set(raw) - {"field", "op", "value"})
     if unknown:
         raise FilterError(
@@ -146,7 +173,7 @@ def _parse_condition(raw: dict[str, Any], path: str) -> Condition:
         if key not in raw:
             raise FilterError(f"{_join(path, key)}: this key is required")
     field = raw["field"]
-    _check_field(field, _join(path, "field"))
+    _check_field(field, _join(path, "field"), bounded)
     op = raw["op"]
     if not isinstance(op, str) or op not in OPERATORS:
         shown = repr(op) if isinstance(op, str) else _json_type(op)
@@ -156,7 +183,7 @@ def _parse_condition(raw: dict[str, Any], path: str) -> Condition:
     value = raw["value"]
     value_path = _join(path, "value")
     size = _json_size(value, value_path)
-    if size > MAX_VALUE_BYTES:
+    if bounded and size > MAX_VALUE_BYTES:
         raise FilterError(f"{value_path}: value is {size} bytes, over {MAX_VALUE_BYTES}")
     _check_value(op, value, value_path)
     return Condition(field, op, tuple(value) if isinstance(value, list) else value)
@@ -173,9 +200,11 @@ def _json_size(value: object, path: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _check_field(field: object, path: str) -> None:
+def _check_field(field: object, path: str, bounded: bool) -> None:
     if not isinstance(field, str):
         raise FilterError(f"{path}: expected a string, got {_json_type(field)}")
+    if bounded and len(field) > MAX_PATH_LENGTH:
+        raise FilterError(f"{path}: field path is {len(field)} characters, over {MAX_PATH_LENGTH}")
     if field in COLUMN_FIELDS:
         return
     head, _, rest = field.partition(".")

@@ -15,6 +15,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -186,9 +187,37 @@ def http_servers(db: Path) -> Iterator[tuple[str, str]]:
         yield f"http://127.0.0.1:{ours_port}/mcp", f"http://127.0.0.1:{floor_port}/mcp"
 
 
+@contextlib.contextmanager
+def embedded_api(name: str, key: str) -> Iterator[str]:
+    """``avala-mcp api`` on a new demo database (uvicorn on loopback, a child process) with the
+    key ``key``; yields its base URL and stops it on exit."""
+    with tempfile.TemporaryDirectory() as directory:
+        db = seed_demo_db(Path(directory) / f"{name}.sqlite3")
+        port = free_port()
+        command = avala_command("api", "--db", str(db), "--api-key", key, "--port", str(port))
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=child_env(AVALA_MCP_LOG_LEVEL="WARNING"),
+        )  # fmt: skip
+        try:
+            wait_for_port(port, process, CHILD_TIMEOUT)
+            yield f"http://127.0.0.1:{port}/api/v1"
+        finally:
+            stop(process)
+
+
 def seed_demo_db(path: Path) -> Path:
     """A database with the demo data at ``path``, written before anything is timed."""
     from avala_mcp.embedded import close_app, create_app
 
     close_app(create_app(path))  # closing checkpoints the WAL into the main file
     return path
+
+
+def report_in(workdir: Path | None, prefix: str, build: Callable[[Path], Any]) -> Any:
+    """``build(directory)``, in ``workdir`` (kept) or in a temporary directory of ``prefix``."""
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        return build(workdir)
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
+        return build(Path(directory))

@@ -23,7 +23,6 @@ import random
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -36,6 +35,7 @@ from avala_mcp.embedded import close_app, create_app
 from avala_mcp.embedded.importer import import_file
 from avala_mcp.embedded.paging import Cursor, encode_cursor
 from avala_mcp.embedded.store import Store
+from benchmarks.common import report_in
 
 API_KEY = "benchmark-key"
 PAGE_LIMIT = 100
@@ -299,12 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.items < 1 or args.slices < 1 or args.repeat < 1:
         parser.error("--items, --slices and --repeat must be at least 1")
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        report = run(args.items, args.slices, args.repeat, args.workdir)
-    else:
-        with tempfile.TemporaryDirectory(prefix="avala-scale-") as workdir:
-            report = run(args.items, args.slices, args.repeat, Path(workdir))
+    report = report_in(
+        args.workdir,
+        "avala-scale-",
+        lambda workdir: run(args.items, args.slices, args.repeat, workdir),
+    )
     print(json.dumps(report, indent=2))
     return 0
 

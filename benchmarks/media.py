@@ -16,29 +16,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 
 from benchmarks.common import (
-    CHILD_TIMEOUT,
-    avala_command,
-    child_env,
     comparison,
-    free_port,
+    embedded_api,
     interleave_async,
     median,
     percentile,
-    seed_demo_db,
-    stop,
-    wait_for_port,
 )
 
 KEY = "benchmark-media-key"
@@ -164,20 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     report: dict[str, Any] = {"quick": args.quick, "frames": frame_rates(sizes.frames)}
-    with tempfile.TemporaryDirectory() as directory:
-        db = seed_demo_db(Path(directory) / "media.sqlite3")
-        port = free_port()
-        command = avala_command("api", "--db", str(db), "--api-key", KEY, "--port", str(port))
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=child_env(AVALA_MCP_LOG_LEVEL="WARNING"),
-        )  # fmt: skip
-        try:
-            wait_for_port(port, process, CHILD_TIMEOUT)
-            base_url = f"http://127.0.0.1:{port}/api/v1"
-            report.update(anyio.run(route_figures, base_url, sizes.bursts))
-        finally:
-            stop(process)
+    with embedded_api("media", KEY) as base_url:
+        report.update(anyio.run(route_figures, base_url, sizes.bursts))
     json.dump(report, sys.stdout, indent=2)
     print()
     return 0

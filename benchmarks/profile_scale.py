@@ -26,7 +26,6 @@ import json
 import random
 import sqlite3
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -38,7 +37,7 @@ import httpx
 from avala_mcp.embedded import close_app, create_app
 from avala_mcp.embedded.importer import import_file
 from avala_mcp.embedded.store import Store
-from benchmarks.common import comparison, interleave_async, median
+from benchmarks.common import comparison, interleave_async, median, report_in
 from benchmarks.local_scale import HAND_WRITTEN_COUNT, SELECTIVE_FILTER, TIMES, WEATHERS
 
 API_KEY = "benchmark-key"
@@ -223,12 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.items < 1 or args.repeat < 1:
         parser.error("--items and --repeat must be at least 1")
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        report = run(args.items, args.repeat, args.workdir)
-    else:
-        with tempfile.TemporaryDirectory(prefix="avala-profile-") as workdir:
-            report = run(args.items, args.repeat, Path(workdir))
+    report = report_in(
+        args.workdir, "avala-profile-", lambda workdir: run(args.items, args.repeat, workdir)
+    )
     print(json.dumps(report, indent=2))
     return 0
 

@@ -36,6 +36,18 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def check_ratio(path: str, figure: dict[str, Any]) -> None:
+    """A figure states numbers, its ratio is subject / baseline, and ``met`` says the truth."""
+    assert is_number(figure["subject"]), path
+    assert is_number(figure["baseline"]), path
+    assert figure["baseline"] > 0, path
+    assert figure["ratio"] == pytest.approx(figure["subject"] / figure["baseline"]), path
+    target = figure["target_ratio"]
+    assert target is None or is_number(target), path
+    if target is not None:
+        assert figure["met"] is (figure["ratio"] <= target), path
+
+
 @pytest.mark.slow
 def test_quick_run_reports_every_figure_as_ratios() -> None:
     done = subprocess.run(
@@ -57,14 +69,7 @@ def test_quick_run_reports_every_figure_as_ratios() -> None:
     }  # fmt: skip
     assert expected <= set(found)
     for path, figure in found.items():
-        assert is_number(figure["subject"]), path
-        assert is_number(figure["baseline"]), path
-        assert figure["baseline"] > 0, path
-        assert figure["ratio"] == pytest.approx(figure["subject"] / figure["baseline"]), path
-        target = figure["target_ratio"]
-        assert target is None or is_number(target), path
-        if target is not None:
-            assert figure["met"] is (figure["ratio"] <= target), path
+        check_ratio(path, figure)
     overhead = report["figures"]["call_overhead"]["in-memory"]
     assert overhead["baseline"] == pytest.approx(overhead["direct"] + overhead["echo"])
     imports = report["figures"]["cold_start"]["imports"]
@@ -79,6 +84,26 @@ def test_quick_run_reports_every_figure_as_ratios() -> None:
     assert sorted(verdicts["met"] + verdicts["unmet"]) == sorted(name for name, _ in targets(
         report["figures"]
     ))  # fmt: skip
+
+
+def test_show_items_quick_run_reports_both_calls_and_the_images() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.show_items", "--quick"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["quick"] is True
+    found = dict(ratio_figures(report))
+    assert set(found) == {"wall", "result_bytes"}
+    for path, figure in found.items():
+        check_ratio(path, figure)
+    assert report["wall"]["target_ms"] == 150
+    assert report["wall"]["target_met"] is (report["wall"]["subject"] <= 150)
+    # Four images, none a note; the result carries them, so it outweighs the plain listing.
+    assert [image["note"] for image in report["images"]] == [None] * 4
+    assert all(0 < image["bytes"] <= 100_000 for image in report["images"])
+    assert report["result_bytes"]["subject"] > sum(image["bytes"] for image in report["images"])
 
 
 def test_comparison_states_the_ratio_and_whether_the_target_is_met() -> None:

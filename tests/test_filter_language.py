@@ -90,6 +90,26 @@ REFUSED: list[tuple[Any, str]] = [
         "value: the string holds a lone surrogate, which is not text",
     ),
 ]
+# Within every other bound, but past the size bounds: a field path of 209 characters, 17 values
+# of 1,000 bytes (over 16 KiB in all), nine 'contains'. The tools' schema advertised the path
+# bound alone, and nothing checked any of the three.
+_BIG_VALUE = {"field": "metadata.weather", "op": "eq", "value": "x" * 1000}
+_BIG_FILTER = {"or": [_BIG_VALUE] * 17}
+REFUSED += [
+    (
+        {"field": "metadata." + "a" * 200, "op": "exists", "value": True},
+        "field: field path is 209 characters, over 200",
+    ),
+    (
+        _BIG_FILTER,
+        f"filter: filter is {len(json.dumps(_BIG_FILTER, separators=(',', ':')))} bytes of "
+        "JSON, over 16384",
+    ),
+    (
+        {"and": [{"field": "metadata.tags", "op": "contains", "value": "rain"}] * 9},
+        "and[8]: filter has more than 8 'contains' conditions",
+    ),
+]
 REFUSED_IDS = [
     "quote-in-name",
     "eq-null",
@@ -101,6 +121,9 @@ REFUSED_IDS = [
     "integer-past-64-bits",
     "exists-string",
     "lone-surrogate",
+    "path-too-long",
+    "filter-too-large",
+    "too-many-contains",
 ]
 
 pytestmark = pytest.mark.anyio

@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 MAX_IMAGE_BYTES = 10 * 2**20
 FETCH_DEADLINE = 5.0
 MAX_REDIRECTS = 3
+#: Downloads in flight at once, per fetcher (one per server, shared by its calls).
+MAX_DOWNLOADS = 6
 # Decoding is the memory-hungry step: at most this many images are decoded at once.
 _DECODERS = 2
 _FAILURES: tuple[type[Exception], ...] = (httpx.HTTPError, *TRANSPORT_ERRORS)
@@ -91,6 +93,7 @@ class MediaFetcher:
         self._max_bytes = max_bytes
         self._deadline = deadline
         self._decoders = anyio.CapacityLimiter(_DECODERS)
+        self._downloads = anyio.CapacityLimiter(MAX_DOWNLOADS)
         headers = {"Accept": "image/*", "User-Agent": f"avala-mcp/{__version__}"}
         timeout = httpx.Timeout(deadline)
         self._api = httpx.AsyncClient(
@@ -149,24 +152,32 @@ class MediaFetcher:
         return await self.fetch(url)
 
     async def fetch_items(
-        self, items: Sequence[SliceItem | Mapping[str, Any]]
+        self, items: Sequence[SliceItem | Mapping[str, Any]], *, within: float | None = None
     ) -> list[FetchedImage | ImageNote]:
-        """The images of ``items``, fetched at the same time, in the same order."""
-        results: list[FetchedImage | ImageNote] = [ImageNote("not fetched")] * len(items)
+        """The images of ``items``, fetched at the same time, in the same order.
+
+        ``within`` bounds the whole (waiting for a download slot and decoding included); an
+        image not ready by then is a note.
+        """
+        late = ImageNote(f"not fetched: no image within the call's {within or 0:g} s")
+        results: list[FetchedImage | ImageNote] = [late] * len(items)
 
         async def one(index: int) -> None:
             results[index] = await self.fetch_item(items[index])
 
-        async with anyio.create_task_group() as group:
-            for index in range(len(items)):
-                group.start_soon(one, index)
+        with anyio.move_on_after(within):
+            async with anyio.create_task_group() as group:
+                for index in range(len(items)):
+                    group.start_soon(one, index)
         return results
 
     async def fetch(self, url: str) -> FetchedImage | ImageNote:
         """The image at ``url``, re-encoded, or a note saying why there is none."""
         try:
-            with anyio.fail_after(self._deadline):
-                data = await self._download(url)
+            # The deadline starts with the download, not while waiting for a slot.
+            async with self._downloads:
+                with anyio.fail_after(self._deadline):
+                    data = await self._download(url)
         except TimeoutError:
             return ImageNote(f"not fetched: no complete answer within {self._deadline:g} s")
         except _Refused as refused:

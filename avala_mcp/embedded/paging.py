@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from avala_mcp.embedded import strict_json
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -66,44 +69,85 @@ def parse_ordering(raw: str | None) -> Ordering:
     return Ordering(spelled.lstrip("-"), spelled.startswith("-"))
 
 
-def parse_limit(raw: str | None) -> int:
-    """The ``limit`` parameter: a whole number from 1 to MAX_LIMIT, default DEFAULT_LIMIT."""
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ParameterError("limit", "A valid integer is required.") from None
+def parse_limit(raw: str | None, default: int = DEFAULT_LIMIT) -> int:
+    """The ``limit`` parameter: a whole number from 1 to MAX_LIMIT, ``default`` if absent."""
+    value = query_integer("limit", raw)
+    if value is None:
+        return default
     if not 1 <= value <= MAX_LIMIT:
         raise ParameterError("limit", f"Ensure this value is between 1 and {MAX_LIMIT}.")
     return value
 
 
+# Only ASCII digits: Python's int() also takes "5_0", "+5", " 5 " and other scripts' digits,
+# which no client means as a number. Twenty digits hold any 64-bit value and bound the work.
+_DIGITS = re.compile(r"[0-9]{1,20}\Z")
+
+
+def query_integer(name: str, raw: str | None) -> int | None:
+    """A query parameter that is a whole number, spelled in ASCII digits; None if absent."""
+    if raw is None or raw == "":
+        return None
+    if not _DIGITS.match(raw):
+        raise ParameterError(name, "A valid integer is required.")
+    return int(raw)
+
+
+#: The longest cursor taken: a real one is far shorter (a name of 255 characters as UTF-8, an
+#: id), and the client sends none longer.
+MAX_CURSOR_LENGTH = 4096
+_CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]*\Z")
+_INT64 = 2**63
+
+
 def encode_cursor(cursor: Cursor) -> str:
     """Opaque text for a cursor."""
     payload = {"o": cursor.ordering, "f": cursor.forward, "k": list(cursor.key)}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
+    # UTF-8 rather than \u escapes: a name's cursor stays well under MAX_CURSOR_LENGTH.
+    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(raw: str | None, ordering: str, key_types: Sequence[type]) -> Cursor | None:
-    """The cursor of the ``cursor`` parameter, checked against the walk it must belong to."""
+    """The cursor of the ``cursor`` parameter, checked against the walk it must belong to.
+
+    Anything but a cursor this walk could have made is 400 "Invalid cursor.": text that is not
+    base64 JSON, another walk's ordering, keys of the wrong types, and values no row can hold
+    (an integer outside SQLite's 64 bits, text that is not Unicode).
+    """
     if raw is None or raw == "":
         return None
+    if len(raw) > MAX_CURSOR_LENGTH or not _CURSOR_TEXT.match(raw):
+        raise ParameterError("cursor", "Invalid cursor.")
     try:
-        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        data = strict_json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
     except (binascii.Error, ValueError):
         raise ParameterError("cursor", "Invalid cursor.") from None
     if (
         not isinstance(data, dict)
-        or data.get("o") != ordering
-        or not isinstance(data.get("f"), bool)
-        or not isinstance(data.get("k"), list)
+        or set(data) != {"o", "f", "k"}
+        or data["o"] != ordering
+        or not isinstance(data["f"], bool)
+        or not isinstance(data["k"], list)
         or len(data["k"]) != len(key_types)
-        or not all(type(value) is kind for value, kind in zip(data["k"], key_types, strict=True))
+        or not all(_fits(value, kind) for value, kind in zip(data["k"], key_types, strict=True))
     ):
         raise ParameterError("cursor", "Invalid cursor.")
     return Cursor(ordering, data["f"], tuple(data["k"]))
+
+
+def _fits(value: object, kind: type) -> bool:
+    """Whether ``value`` is of ``kind`` and a value SQLite can compare a column with."""
+    if type(value) is not kind:
+        return False
+    if isinstance(value, int):
+        return -_INT64 <= value < _INT64
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:  # a lone surrogate, which \ud800 in JSON can carry
+            return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,18 @@ def dataset_json(info: DatasetInfo) -> dict[str, Any]:
 def slice_json(piece: Slice) -> dict[str, Any]:
     """A slice as the API shows it: the seed's fields, then owner, dataset and filter."""
     return {
+        **listed_slice_json(piece),
+        "filter": None if piece.filter_json is None else json.loads(piece.filter_json),
+    }
+
+
+def listed_slice_json(piece: Slice) -> dict[str, Any]:
+    """A slice as a listing shows it: without its filter, as Avala's cloud lists slices.
+
+    A filter may be as large as the bounds allow (and one an older version stored, larger), so a
+    page of them would have no useful bound; the slice itself shows it.
+    """
+    return {
         "uid": piece.uid,
         "name": piece.name,
         "slug": piece.slug,
@@ -46,7 +58,6 @@ def slice_json(piece: Slice) -> dict[str, Any]:
         "updated_at": piece.updated_at,
         "owner": piece.owner,
         "dataset": piece.dataset,
-        "filter": None if piece.filter_json is None else json.loads(piece.filter_json),
     }
 
 

@@ -9,7 +9,7 @@ whatever goes back to the client. Only the SDK's public API is used (``tests/tes
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pydantic
@@ -30,6 +30,9 @@ from avala_mcp.server.resources import register_resources
 from avala_mcp.server.state import ServerState
 from avala_mcp.server.tools import bind_tools, register_tools
 from avala_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from avala_mcp.client.media import MediaFetcher
 
 INSTRUCTIONS = f"""\
 Avala slices are saved, filtered subsets of a machine-learning dataset: a slice stores a filter \
@@ -88,6 +91,14 @@ def build_server(
     return AvalaServer(settings, transport=transport)
 
 
+def open_media(settings: Settings, transport: httpx.AsyncBaseTransport | None) -> "MediaFetcher":
+    """The image fetcher, reaching the API as the client does (in-process for serve --local);
+    imported at the first call that shows images, not at start-up (see ServerState)."""
+    from avala_mcp.client.media import MediaFetcher
+
+    return MediaFetcher.from_settings(settings, transport=transport)
+
+
 class AvalaServer(MCPServer[ServerState]):
     """MCPServer with the catalog registered and every tool call guarded (see the module doc)."""
 
@@ -96,7 +107,10 @@ class AvalaServer(MCPServer[ServerState]):
     ) -> None:
         @asynccontextmanager
         async def lifespan(_: MCPServer[ServerState]) -> AsyncIterator[ServerState]:
-            state = ServerState(lambda: AvalaClient.from_settings(settings, transport=transport))
+            state = ServerState(
+                lambda: AvalaClient.from_settings(settings, transport=transport),
+                lambda: open_media(settings, transport),
+            )
             try:
                 yield state
             finally:

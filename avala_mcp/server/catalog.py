@@ -19,7 +19,7 @@ from mcp.types import ToolAnnotations
 
 from avala_mcp.client.errors import ConfirmationRequiredError, InvalidInputError, NotFoundError
 from avala_mcp.client.models import Page, Slice
-from avala_mcp.server import exploring
+from avala_mcp.server import exploring, gallery
 from avala_mcp.server.filter_checks import empty_selection
 from avala_mcp.server.inputs import (
     CreateSliceInput,
@@ -31,6 +31,7 @@ from avala_mcp.server.inputs import (
     ListSliceItemsInput,
     ListSlicesInput,
     PreviewSliceInput,
+    ShowItemsInput,
     ToolInput,
     ValidateSliceNameInput,
 )
@@ -39,6 +40,7 @@ from avala_mcp.server.outputs import (
     DatasetList,
     DatasetProfile,
     Deletion,
+    Gallery,
     ItemList,
     NameCheck,
     Preview,
@@ -178,7 +180,8 @@ class ToolSpec:
     """One MCP tool, declared once.
 
     ``run`` takes the client and the validated input; a destructive tool's ``run`` also takes the
-    user's :class:`Consent`, which the server obtains before calling it.
+    user's :class:`Consent`, which the server obtains before calling it, and show_items' the
+    server's :class:`~avala_mcp.client.media.MediaFetcher`.
     """
 
     name: str
@@ -322,6 +325,20 @@ TOOLS: tuple[ToolSpec, ...] = (
         input_model=ListSliceItemsInput,
         output_model=ItemList,
         run=list_slice_items,
+    ),
+    ToolSpec(
+        name="show_items",
+        title="Show items",
+        description=(
+            "See items' images: each item as a line of metadata and its image (at most 512 "
+            "px), or a note on why it has none. A slice's page (owner, slug, cursor) or what a "
+            "filter selects (dataset, filter); limit 1-6, default 4. Structured page as "
+            "list_slice_items', plus images."
+        ),
+        annotations=_READ,
+        input_model=ShowItemsInput,
+        output_model=Gallery,
+        run=gallery.show_items,
     ),
     ToolSpec(
         name="validate_slice_name",

@@ -8,10 +8,12 @@ item has, when the profile is exact).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from avala_mcp.client.errors import InvalidInputError
+from avala_mcp.client.models import Profile
 from avala_mcp.filters import Node
 from avala_mcp.server.filter_checks import (
     MAX_LISTED_DISTINCT,
@@ -73,9 +75,7 @@ async def describe_slice(client: AvalaClient, args: DescribeSliceInput) -> Datas
 async def preview_slice(client: AvalaClient, args: PreviewSliceInput) -> Preview:
     checked = None if args.filter is None else await check(client, args.dataset, args.filter)
     paths = [] if args.filter is None else filter_paths(args.filter)
-    selection = await client.profile(
-        dataset=args.dataset, filter=args.filter, fields=paths, top=_PREVIEW_TOP, sample=args.sample
-    )
+    selection = await select(client, args.dataset, args.filter, args.sample, paths, _PREVIEW_TOP)
     sampled = None if selection.exact else selection.sampled
     warnings = [] if checked is None else checked.warnings
     if (empty := empty_selection(selection.count, sampled=sampled)) is not None:
@@ -85,10 +85,27 @@ async def preview_slice(client: AvalaClient, args: PreviewSliceInput) -> Preview
         count=selection.count,
         exact=selection.exact,
         sampled=sampled,
-        items=item_views(selection.items[: args.sample], "concise"),
+        items=item_views(selection.items, "concise"),
         fields=[field_stats(field) for field in selection.fields],
         warnings=warnings,
     )
+
+
+async def select(
+    client: AvalaClient,
+    dataset: str,
+    node: Node | None,
+    count: int,
+    fields: Sequence[str] = (),
+    top: int = 1,
+) -> Profile:
+    """What ``node`` selects in ``dataset``: its profile at ``fields``, and its first ``count``
+    items. How preview_slice and show_items pick a filter's items."""
+    profile = await client.profile(
+        dataset=dataset, filter=node, fields=list(fields), top=top, sample=count
+    )
+    profile.items = profile.items[:count]
+    return profile
 
 
 async def check(client: AvalaClient, dataset: str, node: Node) -> FilterCheck:

@@ -127,18 +127,22 @@ def tool_result(payload: dict[str, Any], *, is_error: bool = False) -> CallToolR
 
 
 def success(output: ToolOutput) -> CallToolResult:
-    """A tool's successful result."""
-    return tool_result(output.payload())
+    """A tool's successful result: its own content blocks, if it has them, or the JSON text."""
+    payload = output.payload()
+    blocks = output.blocks()
+    if blocks is None:
+        return tool_result(payload)
+    return CallToolResult(content=blocks, structured_content=payload)
 
 
 def _searchable_text(result: CallToolResult) -> str:
     """Text holding everything in ``result`` a secret could hide in.
 
-    Every tool result is built by tool_result: one text block, the compact JSON of the
-    structured content. That text, already built, is all there is to search: JSON escapes a
-    string character by character, so a secret anywhere in the structured content shows in it
+    Every tool result but show_items' is built by tool_result: one text block, the compact JSON
+    of the structured content. That text, already built, is all there is to search: JSON escapes
+    a string character by character, so a secret anywhere in the structured content shows in it
     as its escaped form (which the redactor searches for as well). A result of any other shape
-    is searched whole.
+    (show_items' lines and images) is searched whole.
     """
     match result.content:
         case [TextContent(text=text)]:

@@ -19,6 +19,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     Tag,
+    WithJsonSchema,
     with_config,
 )
 from pydantic_core import PydanticCustomError
@@ -26,6 +27,7 @@ from typing_extensions import TypedDict
 
 from avala_mcp.client import PREVIEW_MAX_ITEMS
 from avala_mcp.contract import (
+    FILTER_MAX_PATH_LENGTH,
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
     PROFILE_DEFAULT_TOP,
@@ -72,7 +74,7 @@ Cursor = Annotated[
 Limit = Annotated[int, Field(ge=1, le=100, description="Page size, 1-100.")]
 #: What a filter condition's ``field`` may be, as the filter language writes it.
 FIELD_PATH_PATTERN = r"^(key|created_at|metadata(\.[^.]+)+)$"
-FIELD_PATH_MAX_LENGTH = 200
+FIELD_PATH_MAX_LENGTH = FILTER_MAX_PATH_LENGTH  # the parser enforces it, in filters and fields
 #: How many field paths a profile (describe_dataset, describe_slice) is asked for at most.
 MAX_FIELDS = 50
 # The optional arguments below are shared by an input model and its tool's function
@@ -306,3 +308,47 @@ class PreviewSliceInput(ToolInput):
     dataset: DescribedDataset
     filter: TriedFilter = None
     sample: Sample = 3
+
+
+# show_items takes its items from one of two sources, so every argument is optional. Each is
+# advertised as plainly as it can be (its type without "or null" or a default, the dataset as a
+# uuid, the filter as an object, which the guard still parses in full): the tool list a model
+# reads has a budget (docs/contracts.md, section 3), and the tool's description says the rest.
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _advertised(schema: dict[str, Any]) -> Any:
+    """An optional argument's validation, advertised as ``schema`` alone."""
+    return (Field(json_schema_extra=_no_default), WithJsonSchema(schema))
+
+
+_SEGMENT = {"type": "string", "pattern": SEGMENT_PATTERN}
+ShownOwner = Annotated[str | None, Field(pattern=SEGMENT_PATTERN), *_advertised(_SEGMENT)]
+ShownSlug = Annotated[str | None, Field(pattern=SEGMENT_PATTERN), *_advertised(_SEGMENT)]
+ShownCursor = Annotated[
+    str | None, Field(max_length=2000), *_advertised({"type": "string", "maxLength": 2000})
+]
+Shown = Annotated[int, Field(ge=1, le=PREVIEW_MAX_ITEMS)]
+ShownDataset = Annotated[
+    str | None,
+    Field(pattern=UUID_PATTERN),
+    *_advertised({"type": "string", "format": "uuid"}),
+]
+ShownFilter = Annotated[
+    Node | None,
+    PlainValidator(_parsed_filter),
+    PlainSerializer(filter_to_json, return_type=dict[str, JsonValue]),
+    *_advertised({"type": "object", "description": "As create_slice takes it."}),
+]
+
+
+class ShowItemsInput(ToolInput):
+    owner: ShownOwner = None
+    slug: ShownSlug = None
+    cursor: ShownCursor = None
+    limit: Shown = 4
+    dataset: ShownDataset = None
+    filter: ShownFilter = None

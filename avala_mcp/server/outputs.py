@@ -7,9 +7,12 @@ metadata values (and say so), and optional fields left unset are dropped rather 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from mcp.types import ContentBlock
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from avala_mcp.client.models import Dataset, FieldProfile, Profile, Slice, SliceItem
 
@@ -39,6 +42,10 @@ class ToolOutput(BaseModel):
     def payload(self) -> dict[str, Any]:
         """The structured content: JSON-ready, without optional fields left at their default."""
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+    def blocks(self) -> list[ContentBlock] | None:
+        """The result's content blocks; None: one text block, the payload's compact JSON."""
+        return None
 
 
 class SliceSummary(ToolOutput):
@@ -97,6 +104,33 @@ class ItemView(ToolOutput):
 
 class ItemList(Paged):
     items: list[ItemView]
+
+
+class ShownImage(ToolOutput):
+    """An item's image in show_items' content, or why it has none (``note``)."""
+
+    item_id: str
+    content_index: int | None = Field(default=None, description="Its image in content.")
+    mime_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    note: str | None = Field(default=None, description="Why the item has no image.")
+
+
+class Gallery(ItemList):
+    """show_items: the page list_slice_items gives, and each item's image, in the same order."""
+
+    images: list[ShownImage] = Field(description="One per item, in the order of items.")
+    sampled: int | None = Field(default=None, description="Items sampled; absent when exact.")
+    _blocks: list[ContentBlock] = PrivateAttr(default_factory=list)
+
+    def showing(self, blocks: list[ContentBlock]) -> Gallery:
+        """This page, with ``blocks`` (lines and images, as ``images`` indexes them) as content."""
+        self._blocks = blocks
+        return self
+
+    def blocks(self) -> list[ContentBlock]:
+        return self._blocks
 
 
 class DatasetSummary(ToolOutput):
@@ -257,6 +291,42 @@ def item_views(items: list[SliceItem], detail: Literal["concise", "full"]) -> li
         if detail == "full" or len(compact_json([v.payload() for v in views])) <= page_budget:
             break
     return views
+
+
+# What a value in an item's line may show bare; anything else is written as JSON.
+_BARE = re.compile(r"[A-Za-z0-9_.:/+@-]{1,80}")
+# Characters that could break a line or disguise it (controls, bidi and other formats,
+# separators, private and unassigned code points): shown as escapes.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_LINE_VALUE_CHARS = 48
+_LINE_CHARS = 280
+
+
+def _token(value: Any) -> str:
+    """One name or value of an item's line: bare when plain, else its JSON, never a raw control
+    or format character, so a stranger's metadata cannot break out of its place."""
+    if isinstance(value, str) and _BARE.fullmatch(value):
+        return value
+    if isinstance(value, str):
+        value = _shorten(value, _LINE_VALUE_CHARS)
+    text = compact_json(value)
+    if len(text) > _LINE_VALUE_CHARS + 2 and not isinstance(value, str):
+        text = _shorten(text, _LINE_VALUE_CHARS)
+    return "".join(
+        f"\\u{ord(char):04x}" if unicodedata.category(char) in _HIDDEN_CATEGORIES else char
+        for char in text
+    )
+
+
+def item_line(item: SliceItem) -> str:
+    """An item as one short line of text: ``key — name=value ...``."""
+    line = _token(item.key or item.uid) + (" —" if item.metadata else "")
+    for shown, (name, value) in enumerate(item.metadata.items()):
+        pair = f" {_token(name)}={_token(value)}"
+        if len(line) + len(pair) > _LINE_CHARS:
+            return f"{line} … (+{len(item.metadata) - shown} fields)"
+        line += pair
+    return line
 
 
 def dataset_summary(dataset: Dataset) -> DatasetSummary:

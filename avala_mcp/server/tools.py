@@ -47,6 +47,13 @@ from avala_mcp.server.inputs import (
     OwnerOfDatasets,
     PreviewSliceInput,
     Sample,
+    ShowItemsInput,
+    Shown,
+    ShownCursor,
+    ShownDataset,
+    ShownFilter,
+    ShownOwner,
+    ShownSlug,
     SliceName,
     SlicesOfDataset,
     Slug,
@@ -60,13 +67,14 @@ from avala_mcp.server.outputs import (
     DatasetList,
     DatasetProfile,
     Deletion,
+    Gallery,
     ItemList,
     NameCheck,
     Preview,
     SliceDetail,
     SliceList,
 )
-from avala_mcp.server.state import RequestContext, client_of
+from avala_mcp.server.state import RequestContext, client_of, media_of
 
 _RUNS_ON: dict[type[ToolInput], ToolSpec] = {spec.input_model: spec for spec in TOOLS}
 
@@ -175,6 +183,21 @@ async def list_slice_items(
     return await _run(ctx, args)
 
 
+async def show_items(
+    ctx: RequestContext,
+    owner: ShownOwner = None,
+    slug: ShownSlug = None,
+    cursor: ShownCursor = None,
+    limit: Shown = 4,
+    dataset: ShownDataset = None,
+    filter: ShownFilter = None,
+) -> Annotated[CallToolResult, Gallery]:
+    args = ShowItemsInput.model_construct(
+        owner=owner, slug=slug, cursor=cursor, limit=limit, dataset=dataset, filter=filter
+    )
+    return await _run(ctx, args, media_of(ctx))
+
+
 async def validate_slice_name(
     ctx: RequestContext, name: SliceName, dataset: NameInDataset = None
 ) -> Annotated[CallToolResult, NameCheck]:
@@ -204,6 +227,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
         get_slice,
         create_slice,
         list_slice_items,
+        show_items,
         validate_slice_name,
         delete_slice,
     )

@@ -186,3 +186,17 @@ async def test_without_dataset_endpoints_create_slice_creates_unchecked(
     (warning,) = created["warnings"]
     assert warning.startswith("the filter was not checked against the dataset:")
     assert "does not offer datasets" in warning
+
+
+async def test_show_items_picks_a_filter_s_items_from_the_sample(session: Client) -> None:
+    arguments = {"dataset": DEMO_DATASET_UID, "filter": RAINY_NIGHT_PEDESTRIANS_FILTER}
+    result = await session.call_tool("show_items", {**arguments, "limit": 3})
+    shown = await success(session, "show_items", {**arguments, "limit": 3})
+    preview = await success(session, "preview_slice", {**arguments, "sample": 3})
+    assert (shown["count"], shown["sampled"]) == (preview["count"], CLOUD_SAMPLE)
+    assert shown["items"] == preview["items"]
+    assert [entry["width"] for entry in shown["images"]] == [512] * 3
+    summary = result.content[0]
+    assert getattr(summary, "text", "").endswith(
+        f"matching the filter (in a sample of {CLOUD_SAMPLE})"
+    )

@@ -240,6 +240,17 @@ ARGUMENTS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "detail": _or_hostile(st.sampled_from(["concise", "full"])),
         },
     ),
+    # Either source, and with _with_extras sometimes an argument of the other: all optional.
+    "show_items": st.one_of(
+        st.fixed_dictionaries(
+            {"owner": OWNER, "slug": SLUG},
+            optional={"cursor": CURSOR, "limit": _or_hostile(st.integers(0, 7))},
+        ),
+        st.fixed_dictionaries(
+            {"dataset": DATASET},
+            optional={"filter": FILTERS, "limit": _or_hostile(st.integers(0, 7))},
+        ),
+    ),
     "validate_slice_name": st.fixed_dictionaries({"name": NAME}, optional={"dataset": DATASET}),
     "delete_slice": st.fixed_dictionaries(
         {"owner": OWNER, "slug": SLUG},

@@ -74,6 +74,24 @@ class CountingListener:
         self.close()
 
 
+def forbidden_urls(listeners: list[CountingListener]) -> list[str]:
+    """Image URLs at ``listeners`` (IPv4 first, then IPv6 if any), by address and by name, over
+    http and https: places no fetch may connect to, unless one is the base URL's origin."""
+    v4 = listeners[0].port
+    urls = [
+        f"http://127.0.0.1:{v4}/frame.jpg",
+        f"https://127.0.0.1:{v4}/frame.jpg",
+        f"http://localhost:{v4}/frame.jpg",
+        f"https://localhost:{v4}/frame.jpg",
+        f"https://LOCALHOST:{v4}/frame.jpg",
+        f"https://[::ffff:127.0.0.1]:{v4}/frame.jpg",
+    ]
+    if len(listeners) > 1:
+        v6 = listeners[1].port
+        urls += [f"http://[::1]:{v6}/frame.jpg", f"https://[::1]:{v6}/frame.jpg"]
+    return urls
+
+
 def jpeg(size: tuple[int, int], *, noisy: bool = False) -> bytes:
     """A real JPEG; ``noisy`` makes it hard to compress (random pixels, seeded)."""
     if noisy:

@@ -23,16 +23,25 @@ from media_servers import (
     CountingListener,
     HostileApi,
     TlsImageServer,
-    ipv6_loopback,
+    forbidden_urls,
     rgba_png,
     self_signed,
 )
 from PIL import Image
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from avala_mcp.client import AvalaClient
 from avala_mcp.client.addresses import GuardedBackend, GuardedTransport, IPAddress, refusal
-from avala_mcp.client.media import FetchedImage, ImageNote, MediaFetcher, image_url
+from avala_mcp.client.media import (
+    MAX_DOWNLOADS,
+    FetchedImage,
+    ImageNote,
+    MediaFetcher,
+    image_url,
+)
 from avala_mcp.embedded.runner import serve_in_thread
 from avala_mcp.embedded.seed import DEMO_ORG, DEMO_SLICE_SLUG
 
@@ -69,33 +78,6 @@ def hostile() -> Iterator[tuple[HostileApi, str]]:
     api = HostileApi()
     with serve_in_thread(api.app) as base_url:
         yield api, base_url
-
-
-@pytest.fixture
-def forbidden() -> Iterator[list[CountingListener]]:
-    hosts = ["127.0.0.1", *(["::1"] if ipv6_loopback() else [])]
-    opened = [CountingListener(host) for host in hosts]
-    try:
-        yield opened
-    finally:
-        for listener in opened:
-            listener.close()
-
-
-def forbidden_urls(listeners: list[CountingListener]) -> list[str]:
-    v4 = listeners[0].port
-    urls = [
-        f"http://127.0.0.1:{v4}/frame.jpg",
-        f"https://127.0.0.1:{v4}/frame.jpg",
-        f"http://localhost:{v4}/frame.jpg",
-        f"https://localhost:{v4}/frame.jpg",
-        f"https://LOCALHOST:{v4}/frame.jpg",
-        f"https://[::ffff:127.0.0.1]:{v4}/frame.jpg",
-    ]
-    if len(listeners) > 1:
-        v6 = listeners[1].port
-        urls += [f"http://[::1]:{v6}/frame.jpg", f"https://[::1]:{v6}/frame.jpg"]
-    return urls
 
 
 async def test_demo_frames_from_the_embedded_api_over_uvicorn(
@@ -175,6 +157,38 @@ async def test_bad_answers_of_the_api_each_give_a_note(
         check_note(await fetcher.fetch(f"{base}/loop"), "more than 3 redirects")
         for url in ("not a url", "ftp://files.example/a.jpg", "https://", "file:///etc/passwd"):
             check_note(await fetcher.fetch(url), "not fetched")
+
+
+async def test_a_call_s_images_share_one_deadline(
+    hostile: tuple[HostileApi, str], local_api_key: str
+) -> None:
+    _, base = hostile
+    items = [{"url": f"{base}/trickle"}, {"url": f"{base}/clear.png"}, {"url": f"{base}/trickle"}]
+    async with MediaFetcher(base, local_api_key) as fetcher:  # 5 s for each download
+        late, ready, also_late = await fetcher.fetch_items(items, within=0.6)
+    check_note(late, "no image within the call's 0.6 s")
+    check_note(also_late, "no image within the call's 0.6 s")
+    check_image(ready, "image/png")
+
+
+async def test_downloads_in_flight_are_bounded(local_api_key: str) -> None:
+    in_flight, most = 0, 0
+    body = rgba_png((40, 30))
+
+    async def slow_image(request: Request) -> Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await anyio.sleep(0.15)
+        in_flight -= 1
+        return Response(body, media_type="image/png")
+
+    app = Starlette(routes=[Route("/api/v1/img/{n}", slow_image)])
+    with serve_in_thread(app) as base:
+        async with MediaFetcher(base, local_api_key) as fetcher:
+            results = await fetcher.fetch_items([{"url": f"{base}/img/{n}"} for n in range(10)])
+    assert [check_image(r, "image/png").size for r in results] == [(40, 30)] * 10
+    assert most == MAX_DOWNLOADS == 6
 
 
 async def test_images_are_shrunk_and_reencoded_to_fit(

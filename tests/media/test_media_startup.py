@@ -48,7 +48,8 @@ async def test_serve_local_never_imports_pillow(tmp_path: Path) -> None:
     log_path = tmp_path / "stderr.log"
     with log_path.open("w") as errlog:
         async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
-            assert (await client.list_tools()).tools
+            tools = {tool.name for tool in (await client.list_tools()).tools}
+            assert "show_items" in tools
             page = await client.call_tool(
                 "list_slice_items", {"owner": DEMO_ORG, "slug": DEMO_SLICE_SLUG, "limit": 3}
             )
@@ -56,5 +57,8 @@ async def test_serve_local_never_imports_pillow(tmp_path: Path) -> None:
     assert "http://127.0.0.1/api/v1/media/" in str(page.structured_content)
     modules = imported_modules(log_path.read_text())
     assert "avala_mcp.embedded.responses" in modules  # the log is the full one
+    # show_items is loaded; what fetches images (httpcore with it) and decodes them is not.
+    assert "avala_mcp.server.gallery" in modules
+    assert "avala_mcp.client.media" not in modules
     assert not {name for name in modules if name == "PIL" or name.startswith("PIL.")}
     assert "avala_mcp.embedded.media.frames" not in modules

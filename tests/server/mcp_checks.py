@@ -1,8 +1,9 @@
 """Helpers for the server tests: settings for the embedded API, and checked tool calls.
 
 ``call_tool`` runs a tool through a real MCP client and checks what every result must satisfy:
-the text is the compact JSON of the structured content; a success matches the tool's output
-schema; a failure has all seven keys of the failure payload.
+the text is the compact JSON of the structured content (show_items: its lines and images, as
+``check_gallery`` checks them); a success matches the tool's output schema; a failure has all
+seven keys of the failure payload.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import httpx
 import jsonschema
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, ImageContent, TextContent
 from starlette.applications import Starlette
 from starlette.types import Send
 
@@ -45,13 +46,46 @@ def text_of(result: CallToolResult) -> str:
     return block.text
 
 
+def check_gallery(result: CallToolResult) -> list[ImageContent]:
+    """What a successful show_items result holds: a summary line, then per item its line and,
+    where ``images`` says so, its image at ``content_index``; its images, in item order."""
+    assert result.structured_content is not None
+    items, images = result.structured_content["items"], result.structured_content["images"]
+    assert [entry["item_id"] for entry in images] == [item["uid"] for item in items]
+    blocks = result.content
+    assert isinstance(blocks[0], TextContent)
+    shown: list[ImageContent] = []
+    at = 1
+    for entry in images:
+        line = blocks[at]
+        assert isinstance(line, TextContent)
+        assert "\n" not in line.text
+        at += 1
+        if "note" in entry:
+            assert "content_index" not in entry
+            assert line.text.endswith(f"no image: {entry['note']}")
+            continue
+        assert entry["content_index"] == at
+        image = blocks[at]
+        assert isinstance(image, ImageContent)
+        assert image.mime_type == entry["mime_type"] in ("image/jpeg", "image/png")
+        shown.append(image)
+        at += 1
+    assert at == len(blocks)
+    return shown
+
+
 async def call_tool(client: Client, name: str, arguments: dict[str, Any]) -> CallToolResult:
     """Call a tool and check the shape every result must have."""
     result = await client.call_tool(name, arguments)
-    text = text_of(result)
     assert result.structured_content is not None
-    # The text copy is the structured content as compact JSON.
-    assert text == json.dumps(result.structured_content, separators=(",", ":"), ensure_ascii=False)
+    if name == "show_items" and not result.is_error:
+        check_gallery(result)  # lines and images, not one JSON text
+    else:
+        # The text copy is the structured content as compact JSON.
+        assert text_of(result) == json.dumps(
+            result.structured_content, separators=(",", ":"), ensure_ascii=False
+        )
     if result.is_error:
         assert set(result.structured_content) == {"error"}
         assert set(result.structured_content["error"]) == FAILURE_KEYS

@@ -154,6 +154,7 @@ async def test_read_only_mode_offers_no_writes(
             "describe_slice",
             "preview_slice",
             "list_slice_items",
+            "show_items",
             "validate_slice_name",
         }
         for tool, arguments in [

@@ -15,6 +15,7 @@ ALL_TOOLS = {
     "get_slice",
     "create_slice",
     "list_slice_items",
+    "show_items",
     "validate_slice_name",
     "delete_slice",
 }

@@ -37,8 +37,7 @@ class DatasetEndpoints:
 
     async def list_datasets(self, request: Request) -> Response:
         params = request.query_params
-        raw_limit = params.get("limit")
-        limit = DATASET_DEFAULT_LIMIT if raw_limit in (None, "") else parse_limit(raw_limit)
+        limit = parse_limit(params.get("limit"), DATASET_DEFAULT_LIMIT)
         cursor = decode_cursor(params.get("cursor"), _BY_NAME, (str, int))
         name = params.get("name") or None
         user_id = caller(request)

@@ -31,7 +31,12 @@ from avala_mcp.embedded.paging import (
     parse_limit,
     parse_ordering,
 )
-from avala_mcp.embedded.responses import item_page_json, page_json, slice_json
+from avala_mcp.embedded.responses import (
+    item_page_json,
+    listed_slice_json,
+    page_json,
+    slice_json,
+)
 from avala_mcp.embedded.store import DuplicateName, Slice, Store
 
 
@@ -54,7 +59,7 @@ class SliceEndpoints:
             return piece.key_for(ordering)
 
         page = assemble_page(rows, limit, cursor, ordering.spelled, key_of)
-        return JSONResponse(page_json(request, page, count, slice_json))
+        return JSONResponse(page_json(request, page, count, listed_slice_json))
 
     async def list_owner_slices(self, request: Request) -> Response:
         owner = await permitted_owner(request, self.store)

@@ -21,6 +21,23 @@ from collections.abc import Callable, Iterator
 from avala_mcp.embedded.store.records import StoreError
 
 _BUSY_TIMEOUT_MS = 30_000
+#: A new database file is the owner's alone: it holds API key hashes and every dataset.
+_NEW_FILE_MODE = 0o600
+
+
+def _create_private(path: str) -> None:
+    """Create ``path`` empty with mode 0600 if it does not exist (SQLite takes an empty file as
+    a new database, and gives its ``-wal`` and ``-shm`` files the database file's mode).
+
+    An existing file keeps its mode: whoever made it chose it.
+    """
+    if path in ("", ":memory:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _NEW_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -51,8 +68,9 @@ class Database:
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._closed = False
         try:
+            _create_private(self.path)
             self._writer = _connect(self.path)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             raise StoreError(f"{self.path}: cannot open the database ({error})") from None
         try:
             mode = self._writer.execute("PRAGMA journal_mode = WAL").fetchone()[0]

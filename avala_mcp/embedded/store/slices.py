@@ -15,7 +15,13 @@ from avala_mcp.embedded import naming
 from avala_mcp.embedded.paging import Cursor, Ordering
 from avala_mcp.embedded.sql import compile_filter
 from avala_mcp.embedded.store.connection import Database
-from avala_mcp.embedded.store.records import Dataset, DuplicateName, Slice, now_stamp
+from avala_mcp.embedded.store.records import (
+    Dataset,
+    DuplicateName,
+    Slice,
+    now_stamp,
+    stored_filter,
+)
 from avala_mcp.filters import Node, parse_filter
 
 #: What a listing is scoped to, and its column; ``schema`` indexes every (scope, ordering) pair.
@@ -31,6 +37,9 @@ _SLICE_COLUMNS = """
     s.id, s.uid, s.name, s.slug, s.description, s.item_count, s.created_at, s.updated_at,
     o.slug, d.uid, s.filter, s.dataset_id
 """
+# A listing never reads filters: a page of them has no useful size bound (an older version
+# stored filters of any size), and the listing does not show them.
+_LISTED_COLUMNS = _SLICE_COLUMNS.replace("s.filter", "NULL")
 _SLICE_FROM = """
     FROM slices s JOIN accounts o ON o.id = s.owner_id JOIN datasets d ON d.id = s.dataset_id
 """
@@ -49,14 +58,15 @@ class SliceQueries(Database):
     def list_slices(
         self, scope: str, scope_id: int, ordering: Ordering, cursor: Cursor | None, limit: int
     ) -> list[Slice]:
-        """Up to ``limit + 1`` slices from the cursor on, in the cursor's direction."""
+        """Up to ``limit + 1`` slices from the cursor on, in the cursor's direction, without
+        their filters (``filter_json`` is None; ``get_slice`` reads one)."""
         column = ORDER_COLUMNS[ordering.field]
         descending = ordering.descending != (cursor is not None and not cursor.forward)
         direction = "DESC" if descending else "ASC"
         order = f"ORDER BY {column} {direction}, s.id {direction} LIMIT :n"
         scoped = f"s.{SCOPES[scope]} = :scope"
         params: dict[str, Any] = {"scope": scope_id, "n": limit + 1}
-        select = f"SELECT {_SLICE_COLUMNS} {_SLICE_FROM} WHERE {scoped}"
+        select = f"SELECT {_LISTED_COLUMNS} {_SLICE_FROM} WHERE {scoped}"
         with self._read() as conn:
             if cursor is None:
                 return [Slice(*row) for row in conn.execute(f"{select} {order}", params)]
@@ -205,8 +215,7 @@ def adjust_item_counts(
         "SELECT id, filter FROM slices WHERE dataset_id = ?", (dataset_id,)
     ).fetchall()
     for slice_id, filter_json in slices:
-        node = None if filter_json is None else parse_filter(json.loads(filter_json))
-        where, filter_params = compile_filter(node)
+        where, filter_params = compile_filter(stored_filter(filter_json))
         matched = conn.execute(
             f"SELECT count(*) FROM items i WHERE i.dataset_id = ? AND {selection} AND {where}",  # noqa: S608 - only compiled filter SQL and fixed names, values bound
             [dataset_id, *params, *filter_params],
