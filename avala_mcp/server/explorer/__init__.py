@@ -10,7 +10,7 @@ the same text and structured results, and may ignore the ``_meta`` (SEP-2133).
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 from mcp.server.apps import Apps
 
@@ -24,7 +24,8 @@ BOUND = frozenset(
 
 def html() -> str:
     """The explorer's HTML document (package data, read once at registration)."""
-    return resources.files(__package__).joinpath("explorer.html").read_text(encoding="utf-8")
+    # A plain file next to this module (importlib.resources would add its import to start-up).
+    return Path(__file__).with_name("explorer.html").read_text(encoding="utf-8")
 
 
 def extension() -> Apps:
