@@ -24,7 +24,7 @@ from avala_mcp import __version__
 from avala_mcp.client import AvalaClient
 from avala_mcp.client.errors import InvalidInputError
 from avala_mcp.redaction import Redactor
-from avala_mcp.server import catalog
+from avala_mcp.server import catalog, explorer
 from avala_mcp.server.catalog import TOOLS
 from avala_mcp.server.completion import Owners, register_completion
 from avala_mcp.server.exits import resource_failure, scrubbed, scrubbed_error
@@ -32,7 +32,7 @@ from avala_mcp.server.guard import CallGuard, bad_fields, clip
 from avala_mcp.server.prompts import PROMPTS, register_prompts
 from avala_mcp.server.resources import register_resources
 from avala_mcp.server.state import ServerState
-from avala_mcp.server.tools import register_tools
+from avala_mcp.server.tools import bind_tools, register_tools
 from avala_mcp.settings import Settings
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ A failed call returns {{"error": {{"type", "status", "message", "fields", "retry
 "retry_after", "hint"}}}}: read the message and follow the hint.\
 """
 
+
+_CATALOG_ORDER = {spec.name: index for index, spec in enumerate(TOOLS)}
 
 # Keys of a JSON schema whose values are data, not schemas: a "title" inside them is not a title.
 _DATA_KEYWORDS = frozenset({"default", "const", "enum", "examples"})
@@ -123,6 +125,12 @@ class AvalaServer(MCPServer[ServerState]):
         self._guard = CallGuard(TOOLS, read_only=settings.read_only, redactor=redactor)
         self._owners = Owners(settings.default_owner)
         self._prompts = {spec.name: spec for spec in PROMPTS}
+        # Read-only: the write tools are not offered (and the guard refuses a call to one).
+        offered = [spec for spec in TOOLS if not (settings.read_only and spec.writes)]
+        # The explorer's tools are registered through the Apps extension, which the SDK applies
+        # while it builds the server; the others after it.
+        apps = explorer.extension()
+        bind_tools(apps, explorer.URI, (spec for spec in offered if spec.name in explorer.BOUND))
         super().__init__(
             "avala",
             title="Avala slices",
@@ -131,9 +139,9 @@ class AvalaServer(MCPServer[ServerState]):
             # The SDK configures root logging at this level; serve.py configures it first.
             log_level=cast(Any, settings.log_level),
             lifespan=lifespan,
+            extensions=[apps],
         )
-        # Read-only: the write tools are not offered (and the guard refuses a call to one).
-        register_tools(self, (s for s in TOOLS if not (settings.read_only and s.writes)))
+        register_tools(self, (spec for spec in offered if spec.name not in explorer.BOUND))
         register_prompts(self, PROMPTS)
         register_resources(self, self._owners)
         register_completion(self, self._owners, settings.default_owner)
@@ -142,13 +150,15 @@ class AvalaServer(MCPServer[ServerState]):
 
     async def list_tools(self) -> list[Tool]:
         # The guard refuses unknown arguments, which the SDK's derived schemas do not say.
+        # Listed in the catalog's order, however they were registered.
+        tools = sorted(await super().list_tools(), key=lambda tool: _CATALOG_ORDER[tool.name])
         return [
             tool.model_copy(
                 update={
                     "input_schema": {**untitled(tool.input_schema), "additionalProperties": False}
                 }
             )
-            for tool in await super().list_tools()
+            for tool in tools
         ]
 
     async def call_tool(

@@ -3,8 +3,9 @@
 Each function's parameters use the same annotated types as its catalog input model, so the SDK
 derives the same input schema (a test holds the two together), and its return annotation,
 ``Annotated[CallToolResult, <output model>]``, makes the output model the output schema while
-the function returns structured content plus compact JSON text. :func:`register_tools` is the one
-way a catalog entry becomes a tool; every call then passes the call guard in
+the function returns structured content plus compact JSON text. :func:`register_tools` (or, for a
+tool the explorer displays, :func:`bind_tools`) is the one way a catalog entry becomes a tool;
+every call then passes the call guard in
 :meth:`AvalaServer.call_tool <avala_mcp.server.app.AvalaServer.call_tool>`, which has checked the
 arguments against the input model before a function here runs.
 """
@@ -12,6 +13,7 @@ arguments against the input model before a function here runs.
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
+from mcp.server.apps import Apps
 from mcp.server.mcpserver import ElicitationResult, MCPServer, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
@@ -232,14 +234,28 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _options(spec: ToolSpec) -> dict[str, Any]:
+    """What the SDK needs to register ``spec``, whichever way it is registered."""
+    return {
+        "name": spec.name,
+        "title": spec.title,
+        "description": spec.description,
+        "annotations": spec.annotations,
+        "structured_output": True,
+    }
+
+
 def register_tools(server: MCPServer[Any], specs: Iterable[ToolSpec]) -> None:
     """Register each of ``specs`` with its function, as the catalog declares it."""
     for spec in specs:
-        server.add_tool(
-            _FUNCTIONS[spec.name],
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            annotations=spec.annotations,
-            structured_output=True,
-        )
+        server.add_tool(_FUNCTIONS[spec.name], **_options(spec))
+
+
+def bind_tools(apps: Apps, resource_uri: str, specs: Iterable[ToolSpec]) -> None:
+    """Register each of ``specs`` through ``apps``, bound to the UI at ``resource_uri``.
+
+    The SDK registers these when the server is built with ``extensions=[apps]``, stamping
+    ``_meta.ui.resourceUri``; the tool is otherwise the one :func:`register_tools` would add.
+    """
+    for spec in specs:
+        apps.tool(resource_uri=resource_uri, **_options(spec))(_FUNCTIONS[spec.name])

@@ -50,6 +50,8 @@ def test_the_wheel_holds_the_package_and_its_metadata(wheel: Path) -> None:
         metadata = archive.read(f"avala_mcp-{__version__}.dist-info/METADATA").decode()
         entry_points = archive.read(f"avala_mcp-{__version__}.dist-info/entry_points.txt")
     assert "avala_mcp/py.typed" in names
+    # Package data the server reads at start: the explorer app's HTML.
+    assert "avala_mcp/server/explorer/explorer.html" in names
     assert not [name for name in names if name.startswith(("tests/", "packaging/"))]
     assert b"avala-mcp = avala_mcp.cli:main" in entry_points
     for line in (
