@@ -72,3 +72,13 @@ DATASET_DEFAULT_LIMIT = 20
 PROFILE_MAX_FIELDS = 100
 PROFILE_DEFAULT_TOP = 10
 PROFILE_MAX_TOP = 50
+
+# What the client reads of an answer and repeats of an error body (docs/contracts.md, "Failures"):
+# an answer nested deeper is malformed; a failure payload's fields are cut to these bounds, so a
+# hostile or broken API cannot make a tool result large.
+ANSWER_MAX_DEPTH = 64
+ERROR_MAX_MESSAGE_CHARS = 300
+ERROR_MAX_FIELDS = 50
+ERROR_MAX_FIELD_NAME_CHARS = 100
+ERROR_MAX_FIELD_MESSAGES = 5
+ERROR_MAX_FIELDS_CHARS = 8000

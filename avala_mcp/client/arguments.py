@@ -104,6 +104,9 @@ class Arguments:
         except (TypeError, ValueError):
             self.refuse(name, "expected a JSON object; it holds values JSON cannot represent")
             return {}
+        except RecursionError:
+            self.refuse(name, "expected a JSON object; it is nested too deeply")
+            return {}
 
     def search(self, name: str, value: Any) -> str:
         """A search term: the part of a name to look for."""

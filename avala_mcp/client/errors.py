@@ -8,17 +8,27 @@ they never hold a response's raw HTML, nor the API key.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 import httpx
 
+from avala_mcp.client.json_text import NestedTooDeeply, decode
+from avala_mcp.contract import (
+    ERROR_MAX_FIELD_MESSAGES,
+    ERROR_MAX_FIELD_NAME_CHARS,
+    ERROR_MAX_FIELDS,
+    ERROR_MAX_FIELDS_CHARS,
+    ERROR_MAX_MESSAGE_CHARS,
+)
+from avala_mcp.redaction import Redactor
+
 #: Longest message taken from a response body; a proxy or a bug may send a novel.
-MAX_MESSAGE_LENGTH = 300
+MAX_MESSAGE_LENGTH = ERROR_MAX_MESSAGE_CHARS
 
 
 class AvalaError(Exception):
@@ -69,7 +79,8 @@ class InvalidInputError(AvalaError):
     @classmethod
     def for_fields(cls, fields: dict[str, list[str]]) -> InvalidInputError:
         """The error for these bad arguments, with a one-line message naming each."""
-        return cls(describe_fields(fields), fields=fields)
+        shown, left_out = bound_fields(fields)
+        return cls(describe_fields(shown, left_out), fields=shown)
 
 
 class ValidationError(AvalaError):
@@ -151,14 +162,19 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 
 def error_from_response(
-    response: httpx.Response, *, now: Callable[[], datetime] | None = None
+    response: httpx.Response,
+    *,
+    now: Callable[[], datetime] | None = None,
+    redactor: Redactor | None = None,
 ) -> AvalaError:
     """The error that an unsuccessful response means, with its body's message and field errors.
 
-    ``now`` is the clock used to turn an HTTP-date ``Retry-After`` into seconds.
+    ``now`` is the clock used to turn an HTTP-date ``Retry-After`` into seconds. ``redactor``
+    cuts secrets out of the body's texts before they are shortened, so that no part of a
+    secret survives at the place where one is cut.
     """
     status = response.status_code
-    message, fields, code = _parse_body(response)
+    message, fields, code = _parse_body(response, redactor or Redactor([]))
     retry_after = parse_retry_after(response.headers.get("Retry-After"), now=now)
     error_class = _ERROR_BY_STATUS.get(status, ServerError)
     if response.is_redirect:
@@ -203,13 +219,19 @@ def parse_retry_after(
 
 
 def failure_payload(error: AvalaError) -> dict[str, Any]:
-    """The structured tool failure: always all seven keys, None where one does not apply."""
+    """The structured tool failure: always all seven keys, None where one does not apply.
+
+    Every part is bounded here, whatever built the error: the message, and the fields by
+    :func:`bound_fields`.
+    """
+    fields, left_out = bound_fields(error.fields) if error.fields else (None, 0)
+    message = one_line(error.message, ERROR_MAX_MESSAGE_CHARS - len(_more_fields(left_out)))
     return {
         "error": {
             "type": error.type,
             "status": error.status,
-            "message": error.message,
-            "fields": error.fields,
+            "message": message + _more_fields(left_out),
+            "fields": fields,
             "retryable": error.retryable,
             "retry_after": error.retry_after,
             "hint": error.hint,
@@ -217,19 +239,106 @@ def failure_payload(error: AvalaError) -> dict[str, Any]:
     }
 
 
-def _parse_body(response: httpx.Response) -> tuple[str, dict[str, list[str]] | None, str | None]:
+def bound_fields(fields: Mapping[str, Any]) -> tuple[dict[str, list[str]], int]:
+    """``fields`` (each name's messages, or an error body's nested values) within the bounds of
+    a failure payload, and how many fields were left out.
+
+    At most ``ERROR_MAX_FIELDS`` fields, of at most ``ERROR_MAX_FIELDS_CHARS`` characters in
+    all; a name of at most ``ERROR_MAX_FIELD_NAME_CHARS`` characters; at most
+    ``ERROR_MAX_FIELD_MESSAGES`` messages each (the last saying how many more there were), each
+    one line of at most ``ERROR_MAX_MESSAGE_CHARS``. Only what is kept is ever made into text,
+    so a body of huge messages costs no huge strings. Bounding bounded fields changes nothing.
+    """
+    shown: dict[str, list[str]] = {}
+    size = 0
+    left_out = 0
+    for name, value in fields.items():
+        if left_out or len(shown) == ERROR_MAX_FIELDS:
+            left_out += _has_messages(value)
+            continue
+        label = one_line(str(name), ERROR_MAX_FIELD_NAME_CHARS)
+        messages = _bounded_messages(value)
+        cost = len(label) + sum(len(message) for message in messages)
+        if not messages:
+            continue
+        if shown and size + cost > ERROR_MAX_FIELDS_CHARS:
+            left_out += 1
+            continue
+        shown.setdefault(label, []).extend(messages)
+        size += cost
+    return shown, left_out
+
+
+def _bounded_messages(value: Any) -> list[str]:
+    """The first messages in ``value``, the last of them saying how many more there were."""
+    messages: list[str] = []
+    more = 0
+    for path, leaf in _leaves(value, ()):
+        if len(messages) < ERROR_MAX_FIELD_MESSAGES:
+            messages.append(_message(path, leaf))
+        else:
+            more += 1
+    if more:
+        # The last one kept makes room for the count, so the list stays within its bound.
+        more += 1
+        messages[-1] = f"(and {more} more)"
+    return messages
+
+
+def _message(path: tuple[Any, ...], leaf: Any) -> str:
+    """One message: the path of keys to it (nested serializer errors) and its text, one line."""
+    text = one_line(leaf if isinstance(leaf, str) else str(leaf), ERROR_MAX_MESSAGE_CHARS)
+    if not path:
+        return text
+    keys = [one_line(str(key), ERROR_MAX_FIELD_NAME_CHARS) for key in path]
+    return one_line(": ".join([*keys, text]), ERROR_MAX_MESSAGE_CHARS)
+
+
+def _leaves(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[Any, Any]]:
+    """Each message in a field's value (a string, a list, nested errors), with the keys that
+    lead to it; nothing is made into text here. Recursion is bounded by the body's depth."""
+    if isinstance(value, str):
+        if value and not value.isspace():
+            yield path, value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item, path)
+    elif isinstance(value, Mapping):
+        # Nested serializer errors, e.g. {"filter": {"and": ["..."]}}: keep the path.
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif value is not None:
+        yield path, value
+
+
+def _has_messages(value: Any) -> bool:
+    return next(_leaves(value, ()), None) is not None
+
+
+def _more_fields(left_out: int) -> str:
+    return f" (and {left_out} more fields)" if left_out else ""
+
+
+def _parse_body(
+    response: httpx.Response, redactor: Redactor
+) -> tuple[str, dict[str, list[str]] | None, str | None]:
     """The message, field errors and code of an error body, in any shape the API uses."""
     fallback = _status_line(response)
     try:
-        body: Any = json.loads(response.content)
+        body: Any = decode(response.content)
+    except NestedTooDeeply as deep:
+        return f"{fallback} (a malformed error body, {deep})", None, None
     except (ValueError, UnicodeDecodeError):
         # Not JSON (an HTML page from a proxy, plain text...): say so, never repeat it.
         return (fallback if not response.content else f"{fallback} (non-JSON response)"), None, None
+    if redactor:
+        # Before anything is shortened: a secret cut in two would no longer be recognised.
+        body = redactor.value(body)
 
     if isinstance(body, str) and body.strip():
         return one_line(body), None, None
     if isinstance(body, list):
-        messages = _messages(body)
+        messages = _bounded_messages(body)
         return (one_line("; ".join(messages)) if messages else fallback), None, None
     if not isinstance(body, Mapping):
         return fallback, None, None
@@ -239,37 +348,23 @@ def _parse_body(response: httpx.Response) -> tuple[str, dict[str, list[str]] | N
     if isinstance(detail, str) and detail.strip():
         return one_line(detail), None, code
     source = detail if isinstance(detail, Mapping) else body
-    fields = {
-        str(name): messages
-        for name, value in source.items()
-        if name not in ("code", "detail") and (messages := _messages(value))
-    }
+    fields, left_out = bound_fields(
+        {name: value for name, value in source.items() if name not in ("code", "detail")}
+    )
     if not fields:
         return fallback, None, code
-    return one_line(describe_fields(fields)), fields, code
+    return describe_fields(fields, left_out), fields, code
 
 
-def _messages(value: Any) -> list[str]:
-    """Human-readable messages out of a field's value: a string, a list, or nested errors."""
-    if isinstance(value, str):
-        return [value] if value.strip() else []
-    if isinstance(value, list):
-        return [message for item in value for message in _messages(item)]
-    if isinstance(value, Mapping):
-        # Nested serializer errors, e.g. {"filter": {"and": ["..."]}}: keep the path.
-        return [f"{key}: {message}" for key, item in value.items() for message in _messages(item)]
-    if value is None:
-        return []
-    return [str(value)]
-
-
-def describe_fields(fields: Mapping[str, list[str]]) -> str:
-    """One line naming each bad field or argument, e.g. ``invalid name: must be set``."""
+def describe_fields(fields: Mapping[str, list[str]], left_out: int = 0) -> str:
+    """One line naming each bad field or argument, e.g. ``invalid name: must be set``, and how
+    many more fields there were (``left_out``), within ``ERROR_MAX_MESSAGE_CHARS``."""
     parts = []
     for name, messages in fields.items():
         label = "request" if name == "non_field_errors" else name
         parts.append(f"invalid {label}: {' '.join(messages)}")
-    return "; ".join(parts)
+    more = _more_fields(left_out)
+    return one_line("; ".join(parts), ERROR_MAX_MESSAGE_CHARS - len(more)) + more
 
 
 def _status_line(response: httpx.Response) -> str:
@@ -277,9 +372,24 @@ def _status_line(response: httpx.Response) -> str:
     return f"the API answered {response.status_code} {reason}"
 
 
+_WORD = re.compile(r"\S+")
+
+
 def one_line(text: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
-    """``text`` as a single line of at most ``limit`` characters, fit for a message."""
-    line = " ".join(text.split())
+    """``text`` as a single line of at most ``limit`` characters, fit for a message.
+
+    Only the words that can show are read, and no more of each than can: shortening a
+    message of megabytes costs no copy of it.
+    """
+    words: list[str] = []
+    size = -1
+    for word in _WORD.finditer(text):
+        start, end = word.span()
+        words.append(text[start : min(end, start + limit + 1)])
+        size += 1 + len(words[-1])
+        if size > limit:
+            break
+    line = " ".join(words)
     if len(line) <= limit:
         return line
     return line[: limit - 1].rstrip() + "…"

@@ -3,25 +3,30 @@
 A cursor is what a caller hands back as ``cursor=`` to fetch a page. It is the ``cursor`` value
 of the API's ``next`` or ``previous`` link or, when the link pages by ``page=`` or ``offset=``,
 that parameter as "key=value", which :func:`cursor_params` turns back into the same query.
-So a cursor names a position in the listing, and the client always asks its own base URL for it.
+So a cursor names a position in the listing, and the client always asks its own base URL for it:
+a link may name another host or scheme (an alias such as ``server.avala.ai`` for
+``api.avala.ai``, a TLS-terminating proxy's ``http://``), and only its position is used, as
+Avala's own SDKs do. The key goes to the base URL's origin only, because only it is asked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
 
-from avala_mcp.client.errors import ServerError
+from avala_mcp.client.errors import ServerError, one_line
 from avala_mcp.client.models import Page
 from avala_mcp.client.parsing import M, json_body, parse
-from avala_mcp.client.transport import origin
 
 # Besides ``cursor=``, a link may page by one of these (Django REST framework's page-number and
 # limit-offset paginations).
 _POSITION_PARAMS = ("page", "offset")
+# How much of a repeated cursor an error shows: enough to recognise it.
+_SHOWN_CURSOR_CHARS = 64
 _POSITION_CURSOR_RE = re.compile(rf"({'|'.join(_POSITION_PARAMS)})=([0-9]{{1,12}})\Z")
 
 
@@ -54,12 +59,11 @@ def _cursor_from_link(link: Any, which: str, request_url: httpx.URL) -> str | No
     """The cursor of the page the ``which`` link points to, ``None`` if there is no such page.
 
     ``request_url`` is the URL of the request answered with the link, so under the base URL.
+    The link's origin does not matter: the position is asked of the base URL.
     """
     if link is None or link == "":
         return None
-    url = _link_url(link, which, request_url)
-    _refuse_another_origin(url, which, request_url)
-    return _position(url, which)
+    return _position(_link_url(link, which, request_url), which)
 
 
 def _link_url(link: Any, which: str, request_url: httpx.URL) -> httpx.URL:
@@ -70,16 +74,6 @@ def _link_url(link: Any, which: str, request_url: httpx.URL) -> httpx.URL:
         return request_url.join(link)
     except httpx.InvalidURL:
         raise ServerError(f"the API's {which} link is not a URL") from None
-
-
-def _refuse_another_origin(url: httpx.URL, which: str, request_url: httpx.URL) -> None:
-    """Refuse a link away from the API's origin: the only place where links are judged by it."""
-    if origin(url) != origin(request_url):
-        # Following it would send the API key to a server we were not configured for.
-        raise ServerError(
-            f"the API's {which} link points to another origin "
-            f"({url.scheme}://{url.netloc.decode('ascii', 'replace')}); not followed"
-        )
 
 
 def _position(url: httpx.URL, which: str) -> str | None:
@@ -99,15 +93,26 @@ def _position(url: httpx.URL, which: str) -> str | None:
 async def iterate(fetch: Callable[[str | None], Awaitable[Page[M]]]) -> AsyncGenerator[M, None]:
     """Every result of the pages ``fetch`` returns, from the first (cursor ``None``) on.
 
-    Only the current page is held: memory stays flat however long the listing.
+    Only the current page is held, and a digest of each cursor met: memory stays flat however
+    long the listing (16 bytes a page). A ``next`` cursor met before means the links go round
+    in a cycle (A, B, A...), which would never end: the walk stops with a ServerError.
     """
     cursor: str | None = None
+    seen: set[bytes] = set()
+    pages = 0
     while True:
         page = await fetch(cursor)
+        pages += 1
         for result in page.results:
             yield result
         if page.next_cursor is None:
             return
-        if page.next_cursor == cursor:
-            raise ServerError("the API returned the same next page twice; stopped paginating")
+        digest = hashlib.blake2b(page.next_cursor.encode(), digest_size=16).digest()
+        if digest in seen:
+            raise ServerError(
+                f"the API's next links go round in a cycle: page {pages} leads back to cursor "
+                f"'{one_line(page.next_cursor, _SHOWN_CURSOR_CHARS)}', already read; "
+                "stopped paginating"
+            )
+        seen.add(digest)
         cursor = page.next_cursor

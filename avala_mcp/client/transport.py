@@ -160,7 +160,9 @@ class Transport:
                         path,
                     )
                     return response
-                error = self._scrub(error_from_response(response, now=self._now))
+                error = self._scrub(
+                    error_from_response(response, now=self._now, redactor=Redactor([self._api_key]))
+                )
                 retry = status in RETRYABLE_STATUSES and (
                     idempotent or status == 429 or (status == 503 and error.retry_after is not None)
                 )

@@ -475,29 +475,82 @@ async def test_a_repeating_cursor_stops_the_walk() -> None:
     stuck = {"count": 9, "next": f"{BASE}/slices/acme-ai/list/?cursor=same", "results": []}
     api = FakeApi(httpx.Response(200, json=stuck))
     async with client_for(api) as client:
-        with pytest.raises(ServerError, match="same next page twice"):
+        with pytest.raises(ServerError, match=r"cycle.*'same'"):
             [found async for found in client.iter_slices("acme-ai")]
     assert len(api.requests) == 2
 
 
 @pytest.mark.parametrize(
-    "link",
+    ("cycle", "requests"),
     [
-        "https://evil.example.com/api/v1/slices/acme-ai/list/?cursor=abc",
-        "http://api.avala.ai/api/v1/slices/acme-ai/list/?cursor=abc",
-        "https://api.avala.ai:8443/api/v1/slices/acme-ai/list/?cursor=abc",
-        "//evil.example.com/api/v1/slices/acme-ai/list/?cursor=abc",
+        (["A", "B", "A"], 3),
+        (["A", "B", "C", "B"], 4),  # a cycle that does not go back to the start
+        (["page=2", "page=3", "page=2"], 3),  # page numbers too
     ],
 )
-async def test_a_cross_origin_next_link_is_refused(link: str) -> None:
-    api = FakeApi(httpx.Response(200, json={"count": 2, "next": link, "results": [slice_json()]}))
+async def test_a_cycle_of_cursors_stops_the_walk(cycle: list[str], requests: int) -> None:
+    """Only an immediate repeat was caught: A -> B -> A walked forever."""
+    following = dict(zip([None, *cycle[:-1]], cycle, strict=True))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if len(api.requests) > 20:  # a regression walks forever: end it with another error
+            return httpx.Response(500)
+        params = request.url.params
+        here = next((f"{key}={params[key]}" for key in ("page",) if key in params), None)
+        here = params.get("cursor", here)
+        link = f"{BASE}/slices/acme-ai/list/?" + (
+            following[here] if "=" in following[here] else f"cursor={following[here]}"
+        )
+        return httpx.Response(200, json={"count": 9, "next": link, "results": [slice_json()]})
+
+    api = FakeApi(answer)
     async with client_for(api) as client:
-        with pytest.raises(ServerError, match="another origin"):
-            await client.list_slices("acme-ai")
-        with pytest.raises(ServerError, match="another origin"):
+        with pytest.raises(ServerError, match=f"cycle.*'{cycle[-1]}', already read") as caught:
             [found async for found in client.iter_slices("acme-ai")]
-    assert {request.url.host for request in api.requests} == {"api.avala.ai"}
-    assert len(api.requests) == 2
+    assert len(api.requests) == requests
+    assert caught.value.type == "server_error"
+
+
+@pytest.mark.parametrize(
+    ("link", "position"),
+    [
+        # Avala's seed example: next links on server.avala.ai while the API is api.avala.ai.
+        ("https://server.avala.ai/api/v1/slices/acme-ai/list/?cursor=abc", {"cursor": "abc"}),
+        # A TLS-terminating proxy: the API believes it is served over http.
+        ("http://api.avala.ai/api/v1/slices/acme-ai/list/?cursor=abc", {"cursor": "abc"}),
+        ("https://api.avala.ai:8443/api/v1/slices/acme-ai/list/?page=2", {"page": "2"}),
+        ("//evil.example.com/api/v1/slices/acme-ai/list/?offset=100&limit=100", {"offset": "100"}),
+    ],
+)
+async def test_a_next_link_on_another_origin_is_asked_of_the_base_url(
+    link: str, position: dict[str, str]
+) -> None:
+    """Only the link's position is used; the request, and the key, go to the base URL only."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        last = any(key in request.url.params for key in position)
+        page = {"count": 2, "next": None if last else link, "results": [slice_json()]}
+        return httpx.Response(200, json=page)
+
+    api = FakeApi(answer)
+    async with client_for(api) as client:
+        first = await client.list_slices("acme-ai")
+        assert first.next_cursor is not None
+        again = await client.list_slices("acme-ai", cursor=first.next_cursor)
+        walked = [found async for found in client.iter_slices("acme-ai")]
+    assert again.next_cursor is None
+    assert len(walked) == 2
+    assert len(api.requests) == 4
+    for request in api.requests:
+        assert (request.url.scheme, request.url.host, request.url.port) == (
+            "https",
+            "api.avala.ai",
+            None,
+        )
+        assert request.url.path == "/api/v1/slices/acme-ai/list/"
+        assert request.headers["X-Avala-Api-Key"] == CANARY
+    for request in (api.requests[1], api.requests[3]):
+        assert {key: request.url.params[key] for key in position} == position
 
 
 async def test_an_explicit_default_port_is_the_same_origin() -> None:
@@ -513,6 +566,54 @@ async def test_a_next_link_without_a_position_is_a_server_error() -> None:
     async with client_for(api) as client:
         with pytest.raises(ServerError, match="no cursor, page or offset"):
             await client.list_slices("acme-ai")
+
+
+def nested(depth: int, leaf: bytes = b"1") -> bytes:
+    return b'{"a":' * depth + leaf + b"}" * depth
+
+
+@pytest.mark.parametrize("depth", [70, 900, 100_000])
+async def test_a_deeply_nested_answer_is_a_malformed_answer(depth: int) -> None:
+    """Past the recursion limit it raised a bare RecursionError; under it, it was read, as deep
+    as no reader of it (validation, redaction, a tool result) is built for."""
+    slice_body = json.dumps(slice_json())[:-1].encode() + b', "extra": ' + nested(depth) + b"}"
+    item = (
+        json.dumps(item_json(1))
+        .encode()
+        .replace(b'"metadata": {', b'"metadata": ' + nested(depth) + b', "x": {', 1)
+    )
+    page = b'{"count": 1, "next": null, "results": [' + item + b"]}"
+    api = FakeApi(httpx.Response(200, content=slice_body), httpx.Response(200, content=page))
+    async with client_for(api) as client:
+        with pytest.raises(ServerError, match="malformed: nested deeper than 64 levels") as got:
+            await client.get_slice("acme-ai", "night")
+        assert got.value.status == 200
+        with pytest.raises(ServerError, match="malformed: nested deeper than 64 levels"):
+            await client.list_slice_items("acme-ai", "night")
+
+
+async def test_an_answer_nested_within_the_bound_is_read() -> None:
+    item = item_json(1)
+    deep: Any = "leaf"
+    for _ in range(60):  # the page, its results, the item and metadata add 4 levels: 64 in all
+        deep = {"a": deep}
+    item["metadata"] = deep
+    api = FakeApi(httpx.Response(200, json={"count": 1, "next": None, "results": [item]}))
+    async with client_for(api) as client:
+        page = await client.list_slice_items("acme-ai", "night")
+    assert page.results[0].metadata == deep
+
+
+async def test_a_deeply_nested_filter_is_refused_before_sending() -> None:
+    deep: dict[str, Any] = {"field": "x", "op": "eq", "value": 1}
+    for _ in range(5000):
+        deep = {"not": deep}
+    api = FakeApi(httpx.Response(201, json=slice_json()))
+    async with client_for(api) as client:
+        with pytest.raises(InvalidInputError, match="nested too deeply") as caught:
+            await client.create_slice(name="Deep", dataset=DATASET, filter=deep)
+    assert caught.value.fields == {"filter": ["expected a JSON object; it is nested too deeply"]}
+    assert api.requests == []
 
 
 # ------------------------------------------------------------------------------------- retries
@@ -948,7 +1049,7 @@ FAILURES: list[httpx.Response | Exception] = [
     httpx.Response(302, headers={"Location": "https://elsewhere.example.com/"}),
     httpx.Response(200, text=f"not json {CANARY}"),
     httpx.Response(
-        200, json={"count": 1, "next": "https://evil.example.com/?cursor=x", "results": []}
+        200, json={"count": 1, "next": f"https://evil.example.com/?key={CANARY}", "results": []}
     ),
     httpx.ConnectError(f"refused while sending {CANARY}"),
     httpx.ReadTimeout("timed out"),

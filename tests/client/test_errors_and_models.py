@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -28,7 +29,16 @@ from avala_mcp.client.errors import (
     parse_retry_after,
 )
 from avala_mcp.client.models import NameValidation, Page, Slice, SliceItem
-from avala_mcp.contract import SEGMENT_RE, UUID_RE
+from avala_mcp.contract import (
+    ANSWER_MAX_DEPTH,
+    ERROR_MAX_FIELD_MESSAGES,
+    ERROR_MAX_FIELD_NAME_CHARS,
+    ERROR_MAX_FIELDS,
+    ERROR_MAX_FIELDS_CHARS,
+    SEGMENT_RE,
+    UUID_RE,
+)
+from avala_mcp.redaction import Redactor
 
 NOW = datetime(2026, 11, 30, 14, 0, 0, tzinfo=UTC)
 
@@ -144,6 +154,100 @@ def test_a_long_or_multiline_detail_is_one_clipped_line() -> None:
     assert len(error.message) == MAX_MESSAGE_LENGTH
     assert "\n" not in error.message
     assert error.message.endswith("…")
+
+
+def assert_bounded(payload: dict[str, Any]) -> None:
+    """Every part of a failure payload within its bound (docs/contracts.md, "Failures")."""
+    error = payload["error"]
+    assert len(error["message"]) <= MAX_MESSAGE_LENGTH
+    fields = error["fields"] or {}
+    assert len(fields) <= ERROR_MAX_FIELDS
+    assert sum(len(name) + sum(map(len, messages)) for name, messages in fields.items()) <= (
+        ERROR_MAX_FIELDS_CHARS
+    )
+    for name, messages in fields.items():
+        assert len(name) <= ERROR_MAX_FIELD_NAME_CHARS
+        assert 1 <= len(messages) <= ERROR_MAX_FIELD_MESSAGES
+        assert all(len(message) <= MAX_MESSAGE_LENGTH for message in messages)
+        assert all("\n" not in message for message in messages)
+
+
+HUGE = 5 * 2**20
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # The reported case: an upstream 400 with 5 MB field messages gave a 15 MB tool result.
+        {f"field_{n}": ["x" * HUGE] for n in range(3)},
+        {"detail": {"filter": {"and": ["y" * HUGE]}}, "name": ["n " * (HUGE // 2)]},
+        {"k" * HUGE: ["a name of megabytes"]},
+        {f"f{n}": [f"bad {n}"] for n in range(100_000)},
+        {"name": [f"reason {n}" for n in range(100_000)]},
+        {f"f{n}": ["m" * 290] * 5 for n in range(40)},  # each field small, all together large
+        [f"a list body's message {n} " * 100 for n in range(1000)],
+    ],
+    ids=["5MB-messages", "nested-5MB", "5MB-name", "many-fields", "many-messages", "wide", "list"],
+)
+def test_every_part_of_an_error_body_is_bounded(body: Any) -> None:
+    response = httpx.Response(400, content=json.dumps(body).encode())
+    error = error_from_response(response)
+    payload = failure_payload(error)
+    assert_bounded(payload)
+    assert len(json.dumps(payload)) < 2 * ERROR_MAX_FIELDS_CHARS
+    # Bounding is stable: the payload of a bounded error is the same.
+    assert failure_payload(error) == payload
+    assert payload["error"]["type"] == "validation"
+
+
+def test_what_is_left_out_is_counted() -> None:
+    many_fields = {f"f{n}": ["bad"] for n in range(ERROR_MAX_FIELDS + 12)}
+    error = error_from_response(httpx.Response(400, json=many_fields))
+    assert list(error.fields or {}) == [f"f{n}" for n in range(ERROR_MAX_FIELDS)]
+    assert error.message.endswith("(and 12 more fields)")
+    many_messages = {"name": [f"reason {n}" for n in range(100)]}
+    error = error_from_response(httpx.Response(400, json=many_messages))
+    kept = ERROR_MAX_FIELD_MESSAGES - 1
+    assert error.fields == {
+        "name": [f"reason {n}" for n in range(kept)] + [f"(and {100 - kept} more)"]
+    }
+
+
+def test_the_failure_payload_bounds_fields_from_anywhere() -> None:
+    """Not only an API's error body: any error the payload is made of."""
+    error = InvalidInputError.for_fields({f"arg{n}": ["z" * 10_000] for n in range(200)})
+    assert_bounded(failure_payload(error))
+    raw = ServerError("x" * 100_000, fields={"a" * 1000: ["b" * 100_000] * 100})
+    payload = failure_payload(raw)
+    assert_bounded(payload)
+    assert payload["error"]["fields"] == {
+        "a" * (ERROR_MAX_FIELD_NAME_CHARS - 1) + "…": ["b" * (MAX_MESSAGE_LENGTH - 1) + "…"]
+        * (ERROR_MAX_FIELD_MESSAGES - 1)
+        + [f"(and {100 - ERROR_MAX_FIELD_MESSAGES + 1} more)"]
+    }
+
+
+def test_a_secret_is_redacted_before_a_message_is_cut() -> None:
+    """Cut first, a secret across the cut would survive in part, no longer recognisable."""
+    secret = "sk-live-0123456789abcdef"
+    for pad in range(MAX_MESSAGE_LENGTH - 30, MAX_MESSAGE_LENGTH + 5):
+        body = {"name": ["x" * pad + secret], "detail_text": "y" * pad + secret}
+        response = httpx.Response(400, json=body)
+        error = error_from_response(response, redactor=Redactor([secret]))
+        said = json.dumps(failure_payload(error))
+        assert secret[:6] not in said, pad
+        detail = httpx.Response(401, json={"detail": "z" * pad + " " + secret})
+        assert secret[:6] not in error_from_response(detail, redactor=Redactor([secret])).message
+
+
+@pytest.mark.parametrize("status", [400, 500])
+@pytest.mark.parametrize("depth", [ANSWER_MAX_DEPTH + 1, 900, 100_000])
+def test_a_deeply_nested_error_body_is_described_not_raised(status: int, depth: int) -> None:
+    body = b'{"name": ' + b"[" * depth + b'"deep"' + b"]" * depth + b"}"
+    error = error_from_response(httpx.Response(status, content=body))
+    assert "malformed error body, nested deeper than 64 levels" in error.message
+    assert error.fields is None
+    assert error.status == status
 
 
 @pytest.mark.parametrize(

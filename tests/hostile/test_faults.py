@@ -16,6 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio
 import pytest
@@ -51,6 +52,8 @@ FLOOD_MIB = 40
 # A trickle of this many bytes, one per TRICKLE_GAP seconds, takes minutes: past any timeout.
 TRICKLE_BYTES = 2000
 TRICKLE_GAP = 0.05
+# A field message of an error body, as an upstream API sent them.
+HUGE_FIELD = 5 * 2**20
 
 
 class FaultApi:
@@ -66,6 +69,7 @@ class FaultApi:
         self.arrived = threading.Event()
         self.disconnected = threading.Event()
         self.elsewhere = 0  # requests that reached the "other host"
+        self.cursors: list[str | None] = []  # the cursor of each listing request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,6 +81,9 @@ class FaultApi:
             return
         fault = path.removeprefix(PREFIX).strip("/")
         self.requests[fault] += 1
+        if fault == "list":
+            query = dict(parse_qsl(scope["query_string"].decode()))
+            self.cursors.append(query.get("cursor"))
         self.arrived.set()
         await getattr(self, "_" + fault.replace("-", "_"))(receive, send, self.requests[fault])
 
@@ -84,6 +91,20 @@ class FaultApi:
         elsewhere = f"http://127.0.0.1:{self.other_port}{PREFIX}list/?cursor=abc"
         page = {"count": 2, "next": elsewhere, "previous": None, "results": [SLICE]}
         await _answer(send, 200, page)
+
+    async def _deep(self, receive: Receive, send: Send, count: int) -> None:
+        """A slice with a value nested far past Python's recursion limit."""
+        depth = 100_000
+        head = json.dumps(SLICE).encode()[:-1]
+        await _raw(send, 200, head + b', "extra": ' + b"[" * depth + b"]" * depth + b"}")
+
+    async def _deep_error(self, receive: Receive, send: Send, count: int) -> None:
+        depth = 100_000
+        await _raw(send, 400, b'{"name": ' + b"[" * depth + b"]" * depth + b"}")
+
+    async def _huge_fields(self, receive: Receive, send: Send, count: int) -> None:
+        """The reported upstream 400: field messages of 5 MB each."""
+        await _answer(send, 400, {f"field_{n}": ["x" * HUGE_FIELD] for n in range(3)})
 
     async def _ok(self, receive: Receive, send: Send, count: int) -> None:
         await _answer(send, 200, SLICE)
@@ -233,6 +254,9 @@ async def fault(client: Client, slug: str) -> dict[str, Any]:
         ("truncated-json", "server_error", 200, False, 1, "not JSON"),
         ("malformed-json", "server_error", 200, False, 1, "not JSON"),
         ("wrong-shape", "server_error", None, False, 1, "not a valid Slice"),
+        ("deep", "server_error", 200, False, 1, "malformed: nested deeper than 64 levels"),
+        ("deep-error", "validation", 400, False, 1, "malformed error body, nested deeper"),
+        ("huge-fields", "validation", 400, False, 1, "invalid field_0: xxx"),
     ],
 )
 async def test_each_fault_is_its_failure_type_within_the_retry_bound(
@@ -301,15 +325,32 @@ async def test_an_endless_answer_is_cut_at_the_size_cap(fault_api: FaultApi) -> 
     assert fault_api.requests["flood"] == 1  # not retried: the same answer would come again
 
 
-async def test_a_next_link_to_another_host_is_not_followed(
+async def test_a_next_link_to_another_host_gives_its_cursor_to_the_base_url(
     fault_api: FaultApi, client: Client
 ) -> None:
+    """A proxy's or an alias's link: its position is asked of the base URL, the other host
+    gets nothing (neither a request nor the key)."""
     api = fault_api
     with anyio.fail_after(HANG):
-        error = await failure(client, "list_slices", {"owner": "fault"})
-    assert error["type"] == "server_error"
-    assert "another origin" in error["message"]
+        first = await success(client, "list_slices", {"owner": "fault"})
+        assert first["next_cursor"] == "abc"
+        second = await success(client, "list_slices", {"owner": "fault", "cursor": "abc"})
+    assert second["slices"][0]["slug"] == "recovered"
+    assert api.requests["list"] == 2
+    assert api.cursors == [None, "abc"]
     assert api.elsewhere == 0
+
+
+async def test_a_huge_error_body_gives_a_small_failure(fault_api: FaultApi, client: Client) -> None:
+    """An upstream 400 of 5 MB field messages gave a 15 MB tool result."""
+    with anyio.fail_after(HANG):
+        result = await client.call_tool("get_slice", {"owner": "fault", "slug": "huge-fields"})
+    assert result.is_error
+    assert result.structured_content is not None
+    assert len(json.dumps(result.structured_content)) < 4096
+    error = result.structured_content["error"]
+    assert set(error["fields"]) == {"field_0", "field_1", "field_2"}
+    assert all(len(message) <= 300 for messages in error["fields"].values() for message in messages)
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
