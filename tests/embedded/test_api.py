@@ -344,6 +344,65 @@ async def test_body_too_large(local_http: httpx.AsyncClient) -> None:
     assert "1 MiB" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("declared", "status", "detail"),
+    [
+        *(
+            (spelled, 400, b"Content-Length header is not a number.")
+            for spelled in ["²", "٣", "1_0", "+5", " 5", "-1", "0x10", ""]
+        ),
+        ("9" * 5000, 413, b"larger than 1 MiB"),  # more digits than int() reads
+    ],
+)
+async def test_a_content_length_that_is_not_ascii_digits_is_refused(
+    local_app: Starlette, local_api_key: str, declared: str, status: int, detail: bytes
+) -> None:
+    # HTTP clients and servers refuse such a header before it reaches the app, so the app is
+    # called as an ASGI server would call it, with the header as sent.
+    body = b'{"name": "Spelled length", "dataset": "%s"}' % DEMO_DATASET_UID.encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/slices/",
+        "raw_path": b"/api/v1/slices/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", declared.encode()),
+            (b"x-avala-api-key", local_api_key.encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await local_app(scope, receive, send)
+    assert sent[0]["status"] == status
+    assert detail in b"".join(m.get("body", b"") for m in sent[1:])
+    # Nothing was created.
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=local_app),
+        base_url="http://testserver/api/v1",
+        headers={"X-Avala-Api-Key": local_api_key},
+    ) as client:
+        names = [
+            s["name"]
+            for s in (await client.get(f"/slices/{DEMO_ORG}/list/?limit=100")).json()["results"]
+        ]
+    assert "Spelled length" not in names
+
+
 async def test_not_json(local_http: httpx.AsyncClient) -> None:
     form = await local_http.post(
         "/slices/", content=b"name=x", headers={"Content-Type": "text/plain"}
