@@ -1,11 +1,12 @@
 """Start-up against another version of this code: ``serve --local`` spawn → tools/list.
 
 ``python -m benchmarks.startup_vs_ref [--ref main] [--rounds 15]`` checks ``--ref`` out into a
-temporary ``git worktree`` and times both trees' ``python -m avala_mcp serve --local`` on the
-same seeded database, samples interleaved (the method of ``benchmarks/startup.py``), with the
-same interpreter and installed dependencies; each child imports ``avala_mcp`` from its own tree
-(checked). Prints one JSON document: the ratio of this tree to the ref, target at most 1.05
-(an issue's "start-up unchanged"). It reports; it does not fail on a missed target.
+temporary ``git worktree`` and times both trees' ``python -m avala_mcp serve --local``, each on
+the demo database its own code seeded (the same data), samples interleaved (the method of
+``benchmarks/startup.py``), with the same interpreter and installed dependencies; each child
+imports ``avala_mcp`` from its own tree (checked). Prints one JSON document: the ratio of this
+tree to the ref, target at most 1.05 (an issue's "start-up unchanged"). It reports; it does not
+fail on a missed target.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import child_env, comparison, interleave, median, seed_demo_db
+from benchmarks.common import child_env, comparison, interleave, median
 from benchmarks.startup import spawn_to_tools_list
 
 TARGET = 1.05
@@ -55,19 +56,20 @@ def measure(ref: str, rounds: int) -> dict[str, Any]:
                 found = imported_from(tree)
                 if not found.is_relative_to(tree.resolve()):
                     raise RuntimeError(f"{name}: avala_mcp imported from {found}, not {tree}")
-            db = seed_demo_db(work / "seeded.sqlite3")
+            # A database for each tree, seeded by the warm-up run of its own code: an older ref
+            # may not open a database of a newer schema.
+            dbs = {name: work / f"{name}.sqlite3" for name in trees}
             tools: dict[str, int] = {}
 
             def sample(name: str) -> float:
-                tree = trees[name]
                 spawn = spawn_to_tools_list(
-                    [*PYTHON, "-m", "avala_mcp", "serve", "--local", "--db", str(db)],
-                    tree_env(tree),
+                    [*PYTHON, "-m", "avala_mcp", "serve", "--local", "--db", str(dbs[name])],
+                    tree_env(trees[name]),
                 )
                 tools[name] = spawn.tools
                 return spawn.seconds
 
-            for name in trees:  # warm the file caches of both trees
+            for name in trees:  # seed each database, and warm the file caches of both trees
                 sample(name)
             samples = interleave(rounds, {name: functools.partial(sample, name) for name in trees})
         finally:
