@@ -100,6 +100,8 @@ class Transport:
                 self._api_key = check_api_key(api_key)
             except ValueError as error:
                 raise ValueError(f"api_key is malformed: {error}") from None
+        # Made once: it derives every escaped form of the key, for each error this sees.
+        self._redactor = Redactor([self._api_key])
         self._timeout = timeout
         self._max_retries = max_retries
         self._max_retry_wait = max_retry_wait
@@ -161,7 +163,7 @@ class Transport:
                     )
                     return response
                 error = self._scrub(
-                    error_from_response(response, now=self._now, redactor=Redactor([self._api_key]))
+                    error_from_response(response, now=self._now, redactor=self._redactor)
                 )
                 retry = status in RETRYABLE_STATUSES and (
                     idempotent or status == 429 or (status == 503 and error.retry_after is not None)
@@ -231,7 +233,7 @@ class Transport:
 
     def _scrub(self, error: E) -> E:
         """The error with the API key cut out of its text, should the server have echoed it."""
-        redactor = Redactor([self._api_key])
+        redactor = self._redactor
         if not redactor:
             return error
         error.message = redactor.text(error.message)
