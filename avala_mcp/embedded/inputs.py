@@ -6,7 +6,6 @@ reports every bad field at once with ``errors.field_errors``.
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -15,25 +14,25 @@ from starlette.requests import Request
 from avala_mcp.contract import PROFILE_DEFAULT_TOP, PROFILE_MAX_FIELDS, PROFILE_MAX_TOP
 from avala_mcp.embedded import naming, strict_json
 from avala_mcp.embedded.errors import ApiError
+from avala_mcp.embedded.paging import MAX_DIGITS, ascii_digits
 from avala_mcp.embedded.store.field_paths import path_error
 from avala_mcp.filters import FilterError, parse_filter
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_DESCRIPTION_LENGTH = 10_000
 _REQUIRED = "This field is required."
-_DIGITS = re.compile(r"[0-9]+")
 
 
 async def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object, or the seed's error for a body too large, not JSON, or bad."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        # ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses. HTTP
-        # servers such as uvicorn refuse those first, but the app may be served by any ASGI server.
-        if not _DIGITS.fullmatch(declared):
+        # HTTP servers such as uvicorn refuse a malformed length first, but the app may be
+        # served by any ASGI server.
+        if not ascii_digits(declared):
             raise ApiError(400, {"detail": "Content-Length header is not a number."})
-        # Compared as text past 20 digits: int() refuses strings of more than 4,300 digits.
-        if len(declared) > 20 or int(declared) > MAX_BODY_BYTES:
+        # Judged by its length past MAX_DIGITS: int() refuses text of more than 4,300 digits.
+        if len(declared) > MAX_DIGITS or int(declared) > MAX_BODY_BYTES:
             raise ApiError(413, {"detail": "Request body is larger than 1 MiB."})
     chunks: list[bytes] = []
     size = 0

@@ -79,16 +79,24 @@ def parse_limit(raw: str | None, default: int = DEFAULT_LIMIT) -> int:
     return value
 
 
-# Only ASCII digits: Python's int() also takes "5_0", "+5", " 5 " and other scripts' digits,
-# which no client means as a number. Twenty digits hold any 64-bit value and bound the work.
-_DIGITS = re.compile(r"[0-9]{1,20}\Z")
+_DIGITS = re.compile(r"[0-9]+")
+#: Digits of the longest number a query parameter may spell: any 64-bit value, and a bound on
+#: the work of reading one.
+MAX_DIGITS = 20
+
+
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits alone. Python's ``int()`` also takes
+    "5_0", "+5", " 5 " and other scripts' digits, which no client means as a number (and
+    ``str.isdigit()`` takes "²", which ``int()`` refuses)."""
+    return _DIGITS.fullmatch(text) is not None
 
 
 def query_integer(name: str, raw: str | None) -> int | None:
     """A query parameter that is a whole number, spelled in ASCII digits; None if absent."""
     if raw is None or raw == "":
         return None
-    if not _DIGITS.match(raw):
+    if len(raw) > MAX_DIGITS or not ascii_digits(raw):
         raise ParameterError(name, "A valid integer is required.")
     return int(raw)
 
