@@ -85,7 +85,7 @@ async def _items(client: AvalaClient, args: ShowItemsInput) -> _Shown:
         more = "last page" if page.next_cursor is None else f"next_cursor={page.next_cursor}"
         where = f"in {owner}/{slug}; {more}"
         return _Shown(page.results, page.count, page.next_cursor, None, where)
-    dataset = args.dataset or ""  # check_source saw that there is one
+    dataset = args.dataset or ""  # _source saw that there is one: no slice, so a dataset
     picked = await select(client, dataset, args.filter, args.limit)
     where = f"of dataset {dataset}" + ("" if args.filter is None else " matching the filter")
     if not picked.exact:

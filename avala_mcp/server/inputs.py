@@ -341,9 +341,12 @@ def _advertised(schema: dict[str, Any]) -> Any:
     return (Field(json_schema_extra=_no_default), WithJsonSchema(schema))
 
 
-_SEGMENT = {"type": "string", "pattern": SEGMENT_PATTERN}
-ShownOwner = Annotated[str | None, Field(pattern=SEGMENT_PATTERN), *_advertised(_SEGMENT)]
-ShownSlug = Annotated[str | None, Field(pattern=SEGMENT_PATTERN), *_advertised(_SEGMENT)]
+#: An owner or a slug: a path segment.
+ShownSegment = Annotated[
+    str | None,
+    Field(pattern=SEGMENT_PATTERN),
+    *_advertised({"type": "string", "pattern": SEGMENT_PATTERN}),
+]
 ShownCursor = Annotated[
     str | None, Field(max_length=2000), *_advertised({"type": "string", "maxLength": 2000})
 ]
@@ -362,8 +365,8 @@ ShownFilter = Annotated[
 
 
 class ShowItemsInput(ToolInput):
-    owner: ShownOwner = None
-    slug: ShownSlug = None
+    owner: ShownSegment = None
+    slug: ShownSegment = None
     cursor: ShownCursor = None
     limit: Shown = 4
     dataset: ShownDataset = None

@@ -52,8 +52,7 @@ from avala_mcp.server.inputs import (
     ShownCursor,
     ShownDataset,
     ShownFilter,
-    ShownOwner,
-    ShownSlug,
+    ShownSegment,
     SliceName,
     SlicesOfDataset,
     Slug,
@@ -185,8 +184,8 @@ async def list_slice_items(
 
 async def show_items(
     ctx: RequestContext,
-    owner: ShownOwner = None,
-    slug: ShownSlug = None,
+    owner: ShownSegment = None,
+    slug: ShownSegment = None,
     cursor: ShownCursor = None,
     limit: Shown = 4,
     dataset: ShownDataset = None,
