@@ -6,15 +6,13 @@ subject / baseline), never a timing: the machine running the tests may be as loa
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmark_runs import run_benchmark
 
 from benchmarks.common import comparison, interleave, percentile
 from benchmarks.run import QUICK, figures, targets
@@ -50,12 +48,7 @@ def check_ratio(path: str, figure: dict[str, Any]) -> None:
 
 @pytest.mark.slow
 def test_quick_run_reports_every_figure_as_ratios() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout)
+    report = run_benchmark("-m", "benchmarks", "--quick", timeout=900)
     assert report["quick"] is True
     assert set(report["figures"]) == FIGURES
     found = dict(ratio_figures(report["figures"]))
@@ -87,12 +80,7 @@ def test_quick_run_reports_every_figure_as_ratios() -> None:
 
 
 def test_show_items_quick_run_reports_both_calls_and_the_images() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.show_items", "--quick"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout)
+    report = run_benchmark("-m", "benchmarks.show_items", "--quick", timeout=300)
     assert report["quick"] is True
     found = dict(ratio_figures(report))
     assert set(found) == {"wall", "result_bytes"}

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from benchmark_runs import run_benchmark
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "local_scale.py"
 
 
 @pytest.mark.slow
 def test_benchmark_small_size_reports_every_figure(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--items", "3000", "--slices", "25", "--repeat", "1",
-         "--workdir", str(tmp_path)],
-        capture_output=True, text=True, check=False, timeout=300,
+    report = run_benchmark(
+        str(SCRIPT), "--items", "3000", "--slices", "25", "--repeat", "1",
+        "--workdir", str(tmp_path), timeout=300,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
     assert report["items"] == 3000
     assert report["import"]["items_per_second"] > 0
     create = report["create_slice"]

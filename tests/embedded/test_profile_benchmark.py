@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from benchmark_runs import run_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURE_KEYS = {"subject", "baseline", "ratio", "unit", "target_ratio", "met", "cpu"}
@@ -15,13 +13,10 @@ FIGURE_KEYS = {"subject", "baseline", "ratio", "unit", "target_ratio", "met", "c
 
 @pytest.mark.slow
 def test_profile_benchmark_small_size_reports_every_figure(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "profile_scale.py"), "--items", "20000",
-         "--repeat", "1", "--workdir", str(tmp_path)],
-        capture_output=True, text=True, check=False, timeout=600, cwd=ROOT,
+    report = run_benchmark(
+        str(ROOT / "benchmarks" / "profile_scale.py"), "--items", "20000", "--repeat", "1",
+        "--workdir", str(tmp_path), timeout=600,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
     assert (report["items"], report["metadata_fields"]) == (20000, 8)
     whole = report["whole_profile"]
     assert set(whole) >= FIGURE_KEYS
