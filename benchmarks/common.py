@@ -102,6 +102,15 @@ def percentile(samples: Sequence[float], fraction: float) -> float:
 # --- child processes -----------------------------------------------------------------------------
 
 
+def memory_bytes(pid: int | str = "self", field: str = "VmRSS") -> int:
+    """A memory figure of a process from ``/proc/PID/status``: its resident set now (``VmRSS``)
+    or its peak (``VmHWM``), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """What a desktop client passes a server it spawns: a few variables, plus ``extra``."""
     kept = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "TMPDIR", "LANG")
@@ -195,15 +204,25 @@ def embedded_api(name: str, key: str) -> Iterator[str]:
         db = seed_demo_db(Path(directory) / f"{name}.sqlite3")
         port = free_port()
         command = avala_command("api", "--db", str(db), "--api-key", key, "--port", str(port))
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=child_env(AVALA_MCP_LOG_LEVEL="WARNING"),
-        )  # fmt: skip
-        try:
-            wait_for_port(port, process, CHILD_TIMEOUT)
+        with child_server(command, port, child_env(AVALA_MCP_LOG_LEVEL="WARNING")):
             yield f"http://127.0.0.1:{port}/api/v1"
-        finally:
-            stop(process)
+
+
+@contextlib.contextmanager
+def child_server(
+    command: Sequence[str], port: int, env: Mapping[str, str]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The server ``command`` in a child process (its output discarded), once it listens on
+    ``port``; yields the process and stops it on exit."""
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process, CHILD_TIMEOUT)
+        yield process
+    finally:
+        stop(process)
 
 
 def seed_demo_db(path: Path) -> Path:

@@ -32,18 +32,11 @@ from avala_mcp.embedded import close_app, create_app
 from avala_mcp.embedded.seed import DEMO_DATASET_UID, DEMO_ORG, DEMO_SLICE_SLUG
 from avala_mcp.server import build_server
 from avala_mcp.settings import Settings
+from benchmarks.common import memory_bytes
 
 API_KEY = "soak-benchmark-key"
 NIGHT = {"owner": DEMO_ORG, "slug": DEMO_SLICE_SLUG}
 CHECKPOINTS = 10
-
-
-def rss_bytes() -> int:
-    """The resident set size of this process, now (not the peak)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 async def one(client: Client, n: int) -> bool:
@@ -94,7 +87,7 @@ async def run(calls: int, warmup: int, mode: str, trace: bool) -> dict[str, Any]
                     if done % max(1, calls // CHECKPOINTS) == 0 or done == calls:
                         gc.collect()
                         held = tracemalloc.get_traced_memory()[0] if trace else 0
-                        samples.append({"calls": done, "rss": rss_bytes(), "traced": held})
+                        samples.append({"calls": done, "rss": memory_bytes(), "traced": held})
                     if done < calls:
                         unexpected += not await one(client, n)
                 top = _top_lines() if trace else []

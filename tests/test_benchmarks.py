@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from benchmark_runs import run_benchmark
 
+from avala_mcp.server.bounds import MAX_SSE_BACKLOG
+from avala_mcp.server.catalog import TOOLS
 from benchmarks.common import comparison, interleave, percentile
 from benchmarks.run import QUICK, figures, targets
 
@@ -128,3 +130,28 @@ def test_targets_finds_every_verdict() -> None:
     report = {"a": {"x": {"met": True}, "y": {"met": None}}, "b": {"met": False}}
     assert dict(targets(report)) == {"a.x": True, "b": False}
     assert set(figures(QUICK)) == FIGURES
+
+
+def test_hostile_memory_quick_run_shows_every_bound_held() -> None:
+    report = run_benchmark("-m", "benchmarks.hostile_memory", "--quick", timeout=300)
+    assert report["quick"] is True
+    imported = report["import_non_regular_file"]
+    assert imported["exit_code"] != 0
+    assert imported["database_written"] is False
+    assert "not a regular file" in imported["stderr_first_line"]
+    assert is_number(imported["peak_rss_mb"])
+    assert imported["peak_rss_mb"] > 0
+    sse = report["sse_unread_client"]
+    assert sse["documented_bound_messages"] == MAX_SSE_BACKLOG
+    # Closed before all posts: one 503 at the bound, every later post finds no session.
+    assert sse["refused_at_post"] is not None
+    assert MAX_SSE_BACKLOG < sse["refused_at_post"] < sse["posts"]
+    assert sse["statuses"]["503"] == 1
+    assert sse["status_after_close"] == 404
+    flood = report["session_flood"]
+    assert sum(flood["statuses"].values()) == flood["initializes"]
+    assert flood["legacy_client_tools"] == len(TOOLS) == 11
+    for figure in (sse, flood):
+        for key in ("server_rss_before_mb", "server_rss_after_mb", "server_peak_rss_mb"):
+            assert is_number(figure[key]), key
+            assert figure[key] > 0, key

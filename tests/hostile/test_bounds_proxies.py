@@ -16,7 +16,6 @@ import httpx
 import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
-from raw_mcp import ACCEPT, INITIALIZE, LISTEN, LISTEN_HEADERS
 from running import clean_env, started
 
 from avala_mcp.cli import build_parser
@@ -24,6 +23,7 @@ from avala_mcp.commands.serve import create_http_app, load_settings, open_server
 from avala_mcp.embedded.runner import serve_in_thread
 from avala_mcp.embedded.seed import DEMO_ORG
 from avala_mcp.server.http import MCP_PATHS
+from benchmarks.raw_mcp import ACCEPT, INITIALIZE, LISTEN, LISTEN_HEADERS
 
 pytestmark = pytest.mark.anyio
 

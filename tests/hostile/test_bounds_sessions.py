@@ -7,8 +7,6 @@ bounded in all and per client. All on 127.0.0.1, with small bounds set through t
 from __future__ import annotations
 
 import contextlib
-import re
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +17,19 @@ import pytest
 from hostile_checks import serving
 from mcp import Client
 from mcp.client.sse import sse_client
-from raw_mcp import ACCEPT, INITIALIZE, LEGACY, LISTEN, LISTEN_HEADERS, PING
 
 from avala_mcp.server.bounds import MAX_SSE_BACKLOG
 from avala_mcp.server.limits import SessionTable, client_of
 from avala_mcp.settings import ConfigError, HttpLimits, Settings
+from benchmarks.raw_mcp import (
+    ACCEPT,
+    INITIALIZE,
+    LEGACY,
+    LISTEN,
+    LISTEN_HEADERS,
+    PING,
+    unread_sse_stream,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -212,28 +218,11 @@ async def test_a_stateless_server_answers_get_streams_with_405(local_db_path: Pa
             assert await _tools_of(url, mode) > 0
 
 
-def _unread_sse_stream(url: str) -> tuple[socket.socket, str]:
-    """An SSE stream whose client reads its endpoint event and then never reads again."""
-    parsed = httpx.URL(url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills after a few answers
-    sock.settimeout(30)
-    sock.connect((parsed.host, parsed.port or 80))
-    request = f"GET {parsed.path} HTTP/1.1\r\nHost: {parsed.netloc.decode()}\r\n"
-    sock.sendall(f"{request}Accept: text/event-stream\r\n\r\n".encode())
-    seen = b""
-    while not (found := re.search(rb"session_id=([0-9a-f]{32})\r\n", seen)):
-        chunk = sock.recv(4096)
-        assert chunk, seen
-        seen += chunk
-    return sock, found[1].decode()
-
-
 async def test_an_sse_client_that_never_reads_is_closed_with_a_bounded_backlog(
     local_db_path: Path,
 ) -> None:
     with serving(local_db_path, "sse") as url:
-        sock, session = _unread_sse_stream(url)
+        sock, session = unread_sse_stream(url)
         messages = url.removesuffix("/sse") + f"/messages/?session_id={session}"
         statuses: list[int] = []
         try:
